@@ -1,0 +1,179 @@
+"""The multi-scale Real NVP model (paper §3.6, Figure 4(b)).
+
+Per scale: 3 checkerboard couplings, squeeze, 3 channel-wise couplings, unsqueeze; then half of
+the dimensions are factored out (they go straight to ``z``) and the other half goes on to the next
+scale at half the resolution, twice the channels and twice the s/t width. The last scale has
+4 checkerboard couplings. As in chrischute/real-nvp, ``z`` has the shape of ``x``: factored-out
+parts are put back in place, so ``z`` is simply the image-shaped latent.
+
+The seed builds this recursively (each scale holds the next one); :class:`RealNVP` runs the same
+computation as a loop over scales, which is easier to read and to trace.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from . import preprocess
+from .checks import check_finite, check_shape, check_tensor, check_unit_interval
+from .coupling import CHANNEL_WISE, CHECKERBOARD, AffineCoupling
+from .flows import Flow, FlowSequence
+from .preprocess import Logit
+from .squeeze import squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
+
+
+class Scale(Flow):
+    """The couplings of one scale on ``(B, C, H, W)``; the output has the input's shape.
+
+    Not last: 3 checkerboard couplings, then squeeze → 3 channel-wise couplings (at twice the
+    s/t width) → unsqueeze. Last: 4 checkerboard couplings. Masks alternate within each group.
+    """
+
+    def __init__(self, in_channels: int, mid_channels: int, num_blocks: int, last: bool) -> None:
+        super().__init__()
+        n_checker = 4 if last else 3
+        self.in_couplings = FlowSequence(*[
+            AffineCoupling(in_channels, mid_channels, num_blocks, CHECKERBOARD, i % 2 == 1)
+            for i in range(n_checker)
+        ])
+        self.out_couplings = None if last else FlowSequence(*[
+            AffineCoupling(4 * in_channels, 2 * mid_channels, num_blocks, CHANNEL_WISE, i % 2 == 1)
+            for i in range(3)
+        ])
+
+    def forward(
+        self, x: torch.Tensor, sldj: torch.Tensor, reverse: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        if not reverse:
+            x, sldj = self.in_couplings(x, sldj)
+        if self.out_couplings is not None:
+            x = squeeze(x)  # (B, 4C, H/2, W/2)
+            x, sldj = self.out_couplings(x, sldj, reverse)
+            x = unsqueeze(x)  # (B, C, H, W)
+        if reverse:
+            x, sldj = self.in_couplings(x, sldj, reverse=True)
+        return x, sldj
+
+
+class RealNVP(nn.Module):
+    """Real NVP for images: ``x ∈ [0, 1]^(C×H×W)  ↔  z ~ N(0, I)`` of the same shape.
+
+    ``z, sldj = model(x)``: dequantize, logit, then the multi-scale flow. ``sldj`` is
+    ``log|det ∂z/∂x̃|`` of everything after dequantization, so ``log p(x̃) = log N(z; 0, I) + sldj``.
+
+    ``x, _ = model(z, reverse=True)`` inverts it and returns images in ``[0, 1]``.
+
+    Args:
+        in_channels: image channels (1 for MNIST, 3 for CIFAR-10).
+        num_scales: scales; height and width must be multiples of ``2**(num_scales - 1)``.
+        mid_channels: width of the s/t ResNets at the first scale (doubles per scale).
+        num_blocks: residual blocks per s/t ResNet.
+        data_constraint: β of the logit pre-processing (paper §4.1).
+        image_size: ``(H, W)`` that :meth:`sample` draws by default (optional).
+    """
+
+    def __init__(
+        self,
+        in_channels: int = 1,
+        num_scales: int = 2,
+        mid_channels: int = 64,
+        num_blocks: int = 8,
+        data_constraint: float = 0.9,
+        image_size: tuple[int, int] | None = None,
+    ) -> None:
+        super().__init__()
+        for name, v in (("in_channels", in_channels), ("num_scales", num_scales),
+                        ("mid_channels", mid_channels), ("num_blocks", num_blocks)):
+            if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                raise ValueError(f"{name} must be a positive integer, got {v!r}")
+        self.in_channels = in_channels
+        self.num_scales = num_scales
+        self.image_size = None if image_size is None else (int(image_size[0]), int(image_size[1]))
+        self.factor = 2 ** (num_scales - 1)  # H and W must be multiples of this
+        self.logit = Logit(data_constraint)
+        self.scales = nn.ModuleList(
+            Scale(in_channels * 2**i, mid_channels * 2**i, num_blocks, last=i == num_scales - 1)
+            for i in range(num_scales)
+        )
+        if self.image_size is not None:
+            check_shape(torch.empty(1, in_channels, *self.image_size), in_channels, self.factor,
+                        "image_size")
+
+    def flow(
+        self, x: torch.Tensor, sldj: torch.Tensor, reverse: bool = False
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """The multi-scale flow on logits ``(B, C, H, W) <-> z (B, C, H, W)``, no checks."""
+        if not reverse:
+            factored = []
+            for scale in self.scales[:-1]:
+                x, sldj = scale(x, sldj)
+                x = squeeze_alt(x)  # (B, 4C, H/2, W/2)
+                x, x_out = x.chunk(2, dim=1)  # keep (B, 2C, H/2, W/2); factor out the rest
+                factored.append(x_out)
+            x, sldj = self.scales[-1](x, sldj)
+            for x_out in reversed(factored):
+                x = unsqueeze_alt(torch.cat((x, x_out), dim=1))  # put the factored half back
+            return x, sldj
+        factored = []
+        for _ in self.scales[:-1]:  # split z exactly as the forward pass assembled it
+            x, x_out = squeeze_alt(x).chunk(2, dim=1)  # (B, 2C, H/2, W/2) each
+            factored.append(x_out)
+        x, sldj = self.scales[-1](x, sldj, reverse=True)
+        for scale, x_out in zip(reversed(self.scales[:-1]), reversed(factored), strict=True):
+            x = unsqueeze_alt(torch.cat((x, x_out), dim=1))  # (B, C, H, W)
+            x, sldj = scale(x, sldj, reverse=True)
+        return x, sldj
+
+    def forward(
+        self, x: torch.Tensor, reverse: bool = False, dequantize: bool = True
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``x -> (z, sldj)``, or ``z -> (x, sldj)`` with ``reverse=True`` (x clamped to [0, 1])."""
+        name = "z" if reverse else "x"
+        check_tensor(x, name)
+        check_shape(x, self.in_channels, self.factor, name)
+        sldj = x.new_zeros(x.shape[0])
+        if reverse:
+            check_finite(x, name)
+            y, sldj = self.flow(x, sldj, reverse=True)
+            x, sldj = self.logit(y, sldj, reverse=True)
+            return x.clamp(0.0, 1.0), sldj
+        check_unit_interval(x, name)
+        if dequantize:
+            x = preprocess.dequantize(x)
+        y, sldj = self.logit(x, sldj)
+        return self.flow(y, sldj)
+
+    @torch.no_grad()
+    def sample(
+        self,
+        n: int,
+        temperature: float = 1.0,
+        image_size: tuple[int, int] | None = None,
+        generator: torch.Generator | None = None,
+    ) -> torch.Tensor:
+        """Draw ``n`` images in ``[0, 1]``: ``z ~ N(0, T²·I)``, then the inverse flow (eval mode).
+
+        ``temperature`` T < 1 trades diversity for quality (Kingma & Dhariwal 2018).
+        """
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"n must be a positive integer, got {n!r}")
+        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
+                or not temperature > 0 or temperature == float("inf"):
+            raise ValueError(f"temperature must be a positive finite number, got {temperature!r}")
+        size = image_size if image_size is not None else self.image_size
+        if size is None:
+            raise ValueError("pass image_size=(H, W), or build the model with image_size=(H, W)")
+        param = next(self.parameters())
+        shape = (n, self.in_channels, int(size[0]), int(size[1]))
+        check_shape(torch.empty(shape, device="meta"), self.in_channels, self.factor, "image_size")
+        z = torch.randn(shape, generator=generator, dtype=param.dtype,
+                        device=param.device) * temperature
+        was_training = self.training
+        self.eval()
+        try:
+            x, _ = self(z, reverse=True)
+        finally:
+            self.train(was_training)
+        return x
+

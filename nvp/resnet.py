@@ -1,0 +1,64 @@
+"""The s/t network of a coupling layer: a small ResNet with weight norm and batch norm (paper §4.1).
+
+Its input is the half of the image a coupling leaves unchanged; its output holds ``s`` and ``t``
+for the other half. It never has to be inverted, so it can be any network at all: that is the
+whole trick of coupling layers (paper §3.3).
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.nn.utils.parametrizations import weight_norm
+
+
+def wn_conv(in_channels: int, out_channels: int, kernel_size: int) -> nn.Module:
+    """Weight-normalised convolution ``w = g · v / ‖v‖`` (Salimans & Kingma 2016), same padding."""
+    conv = nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2)
+    return weight_norm(conv)
+
+
+class ResidualBlock(nn.Module):
+    """``h + conv(relu(bn(conv(relu(bn(h))))))`` (pre-activation residual block)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.norm1 = nn.BatchNorm2d(channels)
+        self.conv1 = wn_conv(channels, channels, 3)
+        self.norm2 = nn.BatchNorm2d(channels)
+        self.conv2 = wn_conv(channels, channels, 3)
+
+    def forward(self, h: torch.Tensor) -> torch.Tensor:
+        r = self.conv1(F.relu(self.norm1(h)))
+        r = self.conv2(F.relu(self.norm2(r)))
+        return h + r
+
+
+class ResNet(nn.Module):
+    """``(B, C_in, H, W) -> (B, C_out, H, W)``.
+
+    batch norm → concat(x, −x) → ReLU → 3×3 conv → residual blocks → batch norm → ReLU → 1×1 conv.
+    ``concat(x, −x)`` before the ReLU keeps both signs of the input.
+
+    The last convolution starts at zero (its weight-norm magnitude ``g = 0``), so every coupling
+    layer starts as the identity map; its gradient is not zero, so it learns from the first step.
+    """
+
+    def __init__(self, in_channels: int, mid_channels: int, out_channels: int, num_blocks: int):
+        super().__init__()
+        self.in_norm = nn.BatchNorm2d(in_channels)
+        self.in_conv = wn_conv(2 * in_channels, mid_channels, 3)
+        self.blocks = nn.Sequential(*[ResidualBlock(mid_channels) for _ in range(num_blocks)])
+        self.out_norm = nn.BatchNorm2d(mid_channels)
+        self.out_conv = wn_conv(mid_channels, out_channels, 1)
+        with torch.no_grad():
+            self.out_conv.parametrizations.weight.original0.zero_()  # g = 0
+            self.out_conv.bias.zero_()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.in_norm(x)
+        x = F.relu(torch.cat((x, -x), dim=1))  # (B, 2·C_in, H, W)
+        h = self.in_conv(x)  # (B, mid, H, W)
+        h = self.blocks(h)
+        return self.out_conv(F.relu(self.out_norm(h)))  # (B, C_out, H, W)
