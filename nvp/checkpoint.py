@@ -1,0 +1,79 @@
+"""Checkpoints: written atomically, loaded without running pickled code.
+
+A checkpoint is a plain dict (``FORMAT`` marks it) of tensors and Python primitives::
+
+    {"format", "config", "model", "optimizer", "epoch", "metrics", "rng"}
+
+Saving writes a temporary file in the same folder, flushes it to disk, then ``os.replace``-s it
+over the target, so a crash mid-write leaves the previous checkpoint intact. Loading uses
+``torch.load(..., weights_only=True)``: a file that carries a pickled payload is refused.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .config import Config
+from .model import RealNVP
+
+FORMAT = "nvp-checkpoint-1"
+
+
+def save_checkpoint(ckpt: dict[str, Any], path: str | os.PathLike) -> Path:
+    """Write ``ckpt`` to ``path`` atomically (temp file + fsync + ``os.replace``)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            torch.save(ckpt, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[str, Any]:
+    """Read and check a checkpoint; a clear ``ValueError`` if it is truncated, foreign or unsafe."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        ckpt = torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as err:  # weights_only refuses arbitrary objects
+        raise ValueError(
+            f"{path} holds Python objects that weights_only loading refuses to run; "
+            "only checkpoints written by nvp can be loaded"
+        ) from err
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as err:
+        raise ValueError(f"{path} is not a readable checkpoint (truncated or corrupted?): {err}") \
+            from err
+    if not isinstance(ckpt, dict) or ckpt.get("format") != FORMAT:
+        raise ValueError(f"{path} is not an nvp checkpoint (expected format {FORMAT!r})")
+    return ckpt
+
+
+def model_from_checkpoint(ckpt: dict[str, Any]) -> RealNVP:
+    """Rebuild the model from the stored config and load its weights (eval mode)."""
+    config = Config.from_dict(ckpt["config"])
+    model = config.build_model()
+    try:
+        model.load_state_dict(ckpt["model"])
+    except RuntimeError as err:
+        raise ValueError(f"checkpoint weights do not match its config: {err}") from err
+    return model.eval()
+
+
+def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> RealNVP:
+    """``load_checkpoint`` + ``model_from_checkpoint``, moved to ``device``, in eval mode."""
+    return model_from_checkpoint(load_checkpoint(path)).to(device)

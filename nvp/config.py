@@ -1,0 +1,64 @@
+"""One commented configuration for a model and its training run (stored in every checkpoint)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+
+from .model import RealNVP
+
+
+@dataclass
+class Config:
+    """Everything needed to rebuild a model and repeat its training run."""
+
+    # --- data -------------------------------------------------------------------------------
+    dataset: str = "mnist5k"  # one of nvp.data.DATASETS
+    hflip: bool = False  # random horizontal flips (CIFAR-10 augmentation; not for digits)
+    train_subset: int = 0  # use only the first N training images (0 = all)
+    test_subset: int = 0  # use only the first N held-out images (0 = all)
+    # --- model (paper §4.1; RealNVP keyword arguments) ----------------------------------------
+    in_channels: int = 1  # image channels: 1 for MNIST, 3 for CIFAR-10
+    image_size: tuple[int, int] = (28, 28)  # (H, W); multiples of 2**(num_scales - 1)
+    num_scales: int = 2  # scales of the multi-scale architecture
+    mid_channels: int = 64  # s/t ResNet width at the first scale (doubles per scale)
+    num_blocks: int = 8  # residual blocks in every s/t ResNet
+    data_constraint: float = 0.9  # β of the logit pre-processing
+    # --- optimisation (paper §4.1: Adam, L2 on weight-norm scales) ----------------------------
+    epochs: int = 10  # passes over the training set
+    batch_size: int = 64  # images per step
+    lr: float = 1e-3  # Adam learning rate
+    weight_decay: float = 5e-5  # L2 coefficient on the weight-norm scales g only
+    max_grad_norm: float = 100.0  # gradient-norm clipping
+    eval_batch_size: int = 500  # images per step when measuring held-out bits/dim
+    seed: int = 0  # seeds initialisation, shuffling and dequantization noise
+    notes: dict = field(default_factory=dict)  # free-form provenance (e.g. how it was trained)
+
+    def __post_init__(self) -> None:
+        self.image_size = (int(self.image_size[0]), int(self.image_size[1]))
+
+    def to_dict(self) -> dict:
+        """Plain types only, so a checkpoint loads with ``torch.load(weights_only=True)``."""
+        d = dataclasses.asdict(self)
+        d["image_size"] = list(self.image_size)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict) -> Config:
+        """Inverse of :meth:`to_dict`; unknown keys are an error, missing keys take defaults."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - names)
+        if unknown:
+            raise ValueError(f"unknown config keys {unknown}; valid keys: {sorted(names)}")
+        return cls(**d)
+
+    def build_model(self) -> RealNVP:
+        """A fresh :class:`RealNVP` with this configuration."""
+        return RealNVP(
+            in_channels=self.in_channels,
+            num_scales=self.num_scales,
+            mid_channels=self.mid_channels,
+            num_blocks=self.num_blocks,
+            data_constraint=self.data_constraint,
+            image_size=self.image_size,
+        )

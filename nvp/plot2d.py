@@ -1,0 +1,202 @@
+"""Figures for the 2-D toy flow and the 1-D/pixel pictures of chapters 1–2 (one function per kind).
+
+Every function draws on an ``Axes`` you pass (or makes its own figure) and returns it, so a
+notebook cell is one call. Densities are drawn as ``exp(log p)`` on a regular grid::
+
+    ∫∫ p(x) dx ≈ Σ_ij p(x_ij) · Δx₁ Δx₂                      (checked in chapter 1)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from matplotlib.axes import Axes
+from matplotlib.colors import LogNorm
+from matplotlib.figure import Figure
+
+from .toy import ToyFlow
+
+Map2D = Callable[[torch.Tensor], torch.Tensor]  # (N, 2) -> (N, 2)
+
+DATA_COLOR = "#1f77b4"
+SAMPLE_COLOR = "#d62728"
+
+
+def _axes(ax: Axes | None, size: tuple[float, float] = (4.0, 4.0)) -> Axes:
+    return plt.subplots(figsize=size)[1] if ax is None else ax
+
+
+def _square(ax: Axes, lim: float) -> None:
+    ax.set_xlim(-lim, lim)
+    ax.set_ylim(-lim, lim)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def scatter(
+    x: torch.Tensor, ax: Axes | None = None, title: str = "", color: str = DATA_COLOR,
+    lim: float = 2.5, size: float = 2.0,
+) -> Axes:
+    """A 2-D point cloud ``(N, 2)``."""
+    ax = _axes(ax)
+    ax.scatter(x[:, 0].numpy(), x[:, 1].numpy(), s=size, color=color, alpha=0.5, lw=0)
+    _square(ax, lim)
+    ax.set_title(title)
+    return ax
+
+
+@torch.no_grad()
+def density_grid(
+    log_prob: Map2D, lim: float = 2.5, n: int = 200
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """``exp(log_prob)`` at the centres of an ``n × n`` grid on ``[−lim, lim]²``.
+
+    Returns ``(x₁ grid, x₂ grid, density (n, n), cell area)``; ``density.sum() · area`` is the
+    midpoint-rule estimate of the total probability inside the square.
+    """
+    h = 2 * lim / n
+    c = torch.linspace(-lim + h / 2, lim - h / 2, n)
+    g1, g2 = torch.meshgrid(c, c, indexing="xy")  # (n, n) each; rows follow x₂
+    pts = torch.stack((g1.flatten(), g2.flatten()), dim=1)  # (n², 2)
+    dens = torch.cat([log_prob(p).exp() for p in pts.split(20000)]).view(n, n)  # (n, n)
+    return g1.numpy(), g2.numpy(), dens.numpy(), h * h
+
+
+def density(
+    log_prob: Map2D, ax: Axes | None = None, title: str = "", lim: float = 2.5, n: int = 200
+) -> Axes:
+    """Heat map of a 2-D density given by its log-density function."""
+    ax = _axes(ax)
+    _, _, dens, _ = density_grid(log_prob, lim, n)
+    ax.imshow(dens, origin="lower", extent=(-lim, lim, -lim, lim), cmap="magma")
+    _square(ax, lim)
+    ax.set_title(title)
+    return ax
+
+
+@torch.no_grad()
+def warped_grid(
+    fn: Map2D | None, ax: Axes | None = None, lim: float = 2.5, lines: int = 17,
+    color: str = "0.4", view: float | None = None, title: str = "",
+) -> Axes:
+    """Draw the lines of a square grid on ``[−lim, lim]²`` after mapping them through ``fn``."""
+    ax = _axes(ax)
+    t = torch.linspace(-lim, lim, 200)
+    for v in torch.linspace(-lim, lim, lines):
+        for pts in (torch.stack((t, v.expand_as(t)), 1), torch.stack((v.expand_as(t), t), 1)):
+            out = pts if fn is None else fn(pts)  # (200, 2)
+            ax.plot(out[:, 0].numpy(), out[:, 1].numpy(), color=color, lw=0.6)
+    _square(ax, lim if view is None else view)
+    ax.set_title(title)
+    return ax
+
+
+def layers(
+    flow: ToyFlow, z: torch.Tensor, lim: float = 2.5, grid_lim: float = 2.5, cols: int = 5,
+) -> Figure:
+    """Sampling layer by layer: ``z ~ N(0, I)`` and a grid, through each inverse coupling.
+
+    Panel ``k`` shows the points and the grid after the last ``k`` couplings were inverted.
+    """
+    t = torch.linspace(-grid_lim, grid_lim, 200)
+    grid = [torch.stack((t, v.expand_as(t)), 1) for v in torch.linspace(-grid_lim, grid_lim, 13)]
+    grid += [torch.stack((v.expand_as(t), t), 1) for v in torch.linspace(-grid_lim, grid_lim, 13)]
+    lines = [flow.trajectory(g, reverse=True) for g in grid]  # per line: states after each layer
+    points = flow.trajectory(z, reverse=True)
+    n = len(points)
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(2.4 * cols, 2.4 * rows))
+    for k, ax in enumerate(np.ravel(axes)):
+        if k >= n:
+            ax.axis("off")
+            continue
+        for states in lines:
+            ax.plot(states[k][:, 0].numpy(), states[k][:, 1].numpy(), color="0.75", lw=0.5)
+        ax.scatter(points[k][:, 0].numpy(), points[k][:, 1].numpy(), s=1.5, color=SAMPLE_COLOR,
+                   lw=0, alpha=0.6)
+        _square(ax, lim)
+        ax.set_title("z ~ N(0, I)" if k == 0 else f"after {k} inverse coupling{'s' * (k > 1)}",
+                     fontsize=9)
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def coupling_frame(
+    layer: torch.nn.Module, a: float, b: float, lim: float = 1.5, view: float = 3.5,
+) -> Figure:
+    """One affine coupling acting on the plane: grid before and after, coloured by ``e^s``.
+
+    ``layer`` maps ``(B, 2, 1, 1)`` images with the flow interface (e.g.
+    :func:`nvp.toy.hand_coupling`); the colour of each cell is the local area change
+    ``|det ∂y/∂x| = exp(s)``.
+    """
+
+    def fn(p: torch.Tensor) -> torch.Tensor:
+        return layer(p.view(-1, 2, 1, 1), p.new_zeros(len(p)))[0].view(-1, 2)  # (N, 2)
+
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(7.5, 3.6))
+    warped_grid(None, ax0, lim=lim, view=view, title="before: x")
+    c = torch.linspace(-lim, lim, 60)
+    g1, g2 = torch.meshgrid(c, c, indexing="xy")
+    pts = torch.stack((g1.flatten(), g2.flatten()), 1)  # (3600, 2)
+    _, ldj = layer(pts.view(-1, 2, 1, 1), pts.new_zeros(len(pts)))
+    y = fn(pts).view(60, 60, 2)  # (60, 60, 2)
+    area = ldj.exp().view(60, 60)
+    mesh = ax1.pcolormesh(y[..., 0].numpy(), y[..., 1].numpy(), area.numpy(), cmap="coolwarm",
+                          norm=LogNorm(vmin=1 / 3, vmax=3), shading="gouraud")
+    warped_grid(fn, ax1, lim=lim, view=view, color="0.2",
+                title=f"after: y   (a = {a:+.1f}, b = {b:+.1f})")
+    bar = fig.colorbar(mesh, ax=ax1, label="area change  exp(s)", fraction=0.046,
+                       ticks=[1 / 3, 1 / 2, 1, 2, 3])
+    bar.ax.minorticks_off()
+    bar.ax.set_yticklabels(["1/3", "1/2", "1", "2", "3"])
+    return fig
+
+
+def curve(
+    history: Sequence[float], ax: Axes | None = None, ylabel: str = "loss (nats / point)",
+    smooth: int = 20,
+) -> Axes:
+    """A training curve with a moving average of ``smooth`` steps."""
+    ax = _axes(ax, (5.0, 3.0))
+    h = np.asarray(history)
+    ax.plot(h, color="0.8", lw=0.8)
+    if len(h) >= smooth:
+        ax.plot(np.arange(smooth - 1, len(h)), np.convolve(h, np.ones(smooth) / smooth, "valid"))
+    ax.set_xlabel("step")
+    ax.set_ylabel(ylabel)
+    return ax
+
+
+def density_1d(
+    x: torch.Tensor, p: torch.Tensor, samples: torch.Tensor | None = None,
+    ax: Axes | None = None, title: str = "", bins: int = 80, label: str = "density",
+) -> Axes:
+    """A 1-D density curve ``p(x)``, over a histogram of ``samples`` if given."""
+    ax = _axes(ax, (4.0, 3.0))
+    if samples is not None:
+        ax.hist(samples.numpy(), bins=bins, density=True, color="0.8", label="histogram")
+    ax.plot(x.numpy(), p.numpy(), color=SAMPLE_COLOR, label=label)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def histograms(
+    values: Sequence[torch.Tensor], titles: Sequence[str], bins: Sequence[int | np.ndarray],
+    logy: bool = True,
+) -> Figure:
+    """Side-by-side histograms, e.g. of pixel values at each pre-processing stage."""
+    fig, axes = plt.subplots(1, len(values), figsize=(4.0 * len(values), 3.0))
+    for ax, v, t, b in zip(np.atleast_1d(axes), values, titles, bins, strict=True):
+        ax.hist(v.flatten().numpy(), bins=b, color=DATA_COLOR)
+        ax.set_title(t)
+        if logy:
+            ax.set_yscale("log")
+    fig.tight_layout()
+    return fig

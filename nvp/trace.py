@@ -1,0 +1,261 @@
+"""Looking inside a Real NVP model: shape traces, compute counts, latent scales (paper §3.6).
+
+:func:`trace` replays :meth:`nvp.RealNVP.flow` one step at a time (the model's own coupling
+modules and squeeze functions, in the model's order) and records, for every step, its input and
+output shape, its mask, its parameters and its convolution multiply-accumulates. It then checks
+that the replay produced *exactly* the ``z`` and ``sldj`` of ``model.flow``, so the table cannot
+drift from the model it describes.
+
+The multi-scale architecture (paper Figure 4(b)): at each scale but the last::
+
+    x -> 3 checkerboard couplings -> squeeze -> 3 channel-wise couplings -> unsqueeze
+      -> squeeze_alt -> split: half goes on to the next scale, half is factored out into z
+
+:func:`latent_scales` answers "which entries of ``z`` went through which scale" empirically.
+"""
+
+from __future__ import annotations
+
+import copy
+import html
+import math
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from .coupling import CHECKERBOARD, AffineCoupling
+from .model import RealNVP
+from .squeeze import squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
+
+Shape = tuple[int, ...]
+
+
+def randomize_(
+    module: nn.Module, std: float = 0.3, generator: torch.Generator | None = None
+) -> nn.Module:
+    """Perturb every parameter by ``std·N(0, 1)`` and randomise batch-norm statistics, in place.
+
+    A freshly built :class:`~nvp.AffineCoupling` is the identity (its last convolution starts at
+    zero), so any log-determinant check on it passes trivially; randomise it first. Returns
+    ``module`` so calls chain: ``randomize_(layer.double()).eval()``.
+    """
+    with torch.no_grad():
+        for p in module.parameters():
+            p.add_(std * torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device))
+        for m in module.modules():
+            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
+                m.running_mean.normal_(0.0, 0.5, generator=generator)
+                m.running_var.uniform_(0.5, 2.0, generator=generator)
+    return module
+
+
+def num_params(module: nn.Module) -> int:
+    """Number of trainable scalars (weight norm counts both ``g`` and ``v``)."""
+    return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+@contextmanager
+def _conv_macs(module: nn.Module) -> Iterator[list[int]]:
+    """Count multiply-accumulates of every ``Conv2d`` in ``module`` (per example) while active."""
+    total = [0]
+
+    def hook(conv: nn.Conv2d, _inputs: tuple, out: torch.Tensor) -> None:
+        kh, kw = conv.kernel_size
+        total[0] += out[0].numel() * (conv.in_channels // conv.groups) * kh * kw
+
+    handles = [m.register_forward_hook(hook) for m in module.modules() if isinstance(m, nn.Conv2d)]
+    try:
+        yield total
+    finally:
+        for h in handles:
+            h.remove()
+
+
+def count_macs(module: nn.Module, *args: object, **kwargs: object) -> int:
+    """Convolution multiply-accumulates per example of one call ``module(*args, **kwargs)``.
+
+    For a conv with kernel ``k×k``: ``MACs = (C_out·H_out·W_out) · (C_in/groups) · k²``.
+    """
+    with torch.no_grad(), _conv_macs(module) as total:
+        module(*args, **kwargs)
+    return total[0]
+
+
+def describe_mask(coupling: AffineCoupling) -> str:
+    """Which part a coupling keeps, e.g. ``"checkerboard, keeps i+j even"`` (paper Figure 3)."""
+    if coupling.mask_type == CHECKERBOARD:
+        return f"checkerboard, keeps i+j {'odd' if coupling.reverse_mask else 'even'}"
+    return f"channel, keeps {'1st' if coupling.reverse_mask else '2nd'} half"
+
+
+@dataclass(frozen=True)
+class TraceRow:
+    """One step of the flow. Shapes are per example ``(C, H, W)``; ``macs`` per example."""
+
+    name: str  # e.g. "scale 0 · coupling 2"
+    op: str  # "logit", "coupling", "squeeze", "unsqueeze", "squeeze_alt", "split", "merge"
+    scale: int | None  # index of the scale the step belongs to
+    in_shape: Shape
+    out_shape: Shape
+    mask: str = ""
+    params: int = 0
+    macs: int = 0
+
+    @property
+    def dims(self) -> int:
+        """Number of dimensions entering the step."""
+        return math.prod(self.in_shape)
+
+
+def trace(model: RealNVP, image_shape: Sequence[int]) -> list[TraceRow]:
+    """Shape trace of ``model`` on one image of shape ``(C, H, W)``, in execution order.
+
+    Runs in eval mode without gradients (batch-norm statistics are not touched) and raises
+    ``RuntimeError`` if the replay disagrees with ``model.flow``.
+    """
+    if not isinstance(model, RealNVP):
+        raise TypeError(f"trace needs an nvp.RealNVP, got {type(model).__name__}")
+    shape = tuple(int(s) for s in image_shape)
+    if len(shape) != 3:
+        raise ValueError(f"image_shape must be (C, H, W), got {shape}")
+    param = next(model.parameters())
+    rows: list[TraceRow] = []
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad(), _conv_macs(model) as macs:
+            x = torch.rand(1, *shape, dtype=param.dtype, device=param.device) * 0.9 + 0.05
+            sldj = x.new_zeros(1)
+
+            def step(name: str, op: str, scale: int | None, fn, mod: nn.Module | None = None):
+                nonlocal x, sldj
+                before, in_shape = macs[0], tuple(x.shape[1:])
+                if mod is None:
+                    x = fn(x)
+                else:
+                    x, sldj = mod(x, sldj)
+                mask = describe_mask(mod) if isinstance(mod, AffineCoupling) else ""
+                rows.append(TraceRow(name, op, scale, in_shape, tuple(x.shape[1:]), mask,
+                                     num_params(mod) if mod is not None else 0,
+                                     macs[0] - before))
+
+            step("logit (pre-processing)", "logit", None, None, model.logit)
+            y0, sldj0 = x.clone(), sldj.clone()
+            factored: list[torch.Tensor] = []
+            last = len(model.scales) - 1
+            for i, sc in enumerate(model.scales):
+                for k, c in enumerate(sc.in_couplings):
+                    step(f"scale {i} · coupling {k}", "coupling", i, None, c)
+                if sc.out_couplings is not None:
+                    step(f"scale {i} · squeeze", "squeeze", i, squeeze)  # (4C, H/2, W/2)
+                    for k, c in enumerate(sc.out_couplings, start=len(sc.in_couplings)):
+                        step(f"scale {i} · coupling {k}", "coupling", i, None, c)
+                    step(f"scale {i} · unsqueeze", "unsqueeze", i, unsqueeze)  # (C, H, W)
+                if i < last:
+                    step(f"scale {i} · squeeze_alt", "squeeze_alt", i, squeeze_alt)
+
+                    def split(t: torch.Tensor) -> torch.Tensor:
+                        keep, out = t.chunk(2, dim=1)  # (2C, H/2, W/2) each
+                        factored.append(out)
+                        return keep
+
+                    step(f"scale {i} · split: factor out half", "split", i, split)
+            for j in reversed(range(len(factored))):
+                out = factored[j]
+                step(f"merge scale {j}'s factored half", "merge", j,
+                     lambda t, o=out: unsqueeze_alt(torch.cat((t, o), dim=1)))  # (C, H, W)
+            z, sldj_end = model.flow(y0, sldj0)
+            if not (torch.equal(z, x) and torch.equal(sldj_end, sldj)):
+                raise RuntimeError("trace is out of sync with RealNVP.flow: update nvp/trace.py")
+    finally:
+        model.train(was_training)
+    return rows
+
+
+def latent_scales(model: RealNVP, image_shape: Sequence[int]) -> torch.Tensor:
+    """``(C, H, W)`` integer map: the last scale each entry of ``z`` passed through.
+
+    Found empirically: perturbing the parameters of scale ``j`` changes exactly the entries of
+    ``z`` that went through scale ``j``; entries factored out earlier never see it. Works on a
+    randomised float64 copy, so ``model`` is not changed.
+    """
+    m = randomize_(copy.deepcopy(model).double()).eval()
+    with torch.no_grad(), torch.random.fork_rng(devices=[]):
+        torch.manual_seed(0)
+        y = torch.randn(1, *image_shape, dtype=torch.float64, device=next(m.parameters()).device)
+        z0, _ = m.flow(y, y.new_zeros(1))
+        levels = torch.full(z0.shape[1:], -1, dtype=torch.long)
+        for j, sc in enumerate(m.scales):
+            saved = copy.deepcopy(sc.state_dict())
+            randomize_(sc)
+            z1, _ = m.flow(y, y.new_zeros(1))
+            levels[(z1 != z0)[0].cpu()] = j  # later scales overwrite: the last one wins
+            sc.load_state_dict(saved)
+    if (levels < 0).any():
+        raise RuntimeError("some entries of z went through no scale")
+    return levels
+
+
+def _fmt(v: object) -> str:
+    if isinstance(v, bool) or v is None:
+        return "" if v is None else str(v)
+    if isinstance(v, int):
+        return f"{v:,}"
+    if isinstance(v, float):
+        return f"{v:,.3g}"
+    if isinstance(v, tuple):
+        return "×".join(str(d) for d in v)
+    return str(v)
+
+
+def _is_number(s: str) -> bool:
+    return s.replace(",", "").replace(".", "", 1).removeprefix("-").isdigit()
+
+
+class Table:
+    """A small table that shows as HTML in Jupyter and as Markdown in text (no pandas)."""
+
+    def __init__(self, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+        self.header = list(header)
+        self.rows = [[_fmt(v) for v in r] for r in rows]
+        if any(len(r) != len(self.header) for r in self.rows):
+            raise ValueError("every row needs one value per column")
+        # right-align columns whose cells are all numbers
+        cols = [[r[k] for r in self.rows] for k in range(len(self.header))]
+        self.numeric = [any(col) and all(_is_number(c) for c in col if c) for col in cols]
+
+    def to_markdown(self) -> str:
+        """GitHub/MyST pipe table."""
+        align = ["---:" if n else ":---" for n in self.numeric]
+        lines = ["| " + " | ".join(self.header) + " |", "| " + " | ".join(align) + " |"]
+        lines += ["| " + " | ".join(r) + " |" for r in self.rows]
+        return "\n".join(lines)
+
+    def to_html(self) -> str:
+        """A plain ``<table>`` (escaped)."""
+        def cell(tag: str, v: str, num: bool) -> str:
+            style = ' style="text-align:right"' if num else ""
+            return f"<{tag}{style}>{html.escape(v)}</{tag}>"
+
+        head = "".join(cell("th", h, n) for h, n in zip(self.header, self.numeric, strict=True))
+        body = "".join("<tr>" + "".join(cell("td", v, n) for v, n in
+                                         zip(r, self.numeric, strict=True)) + "</tr>"
+                       for r in self.rows)
+        return (f'<table class="nvp-table"><thead><tr>{head}</tr></thead>'
+                f"<tbody>{body}</tbody></table>")
+
+    def _repr_html_(self) -> str:
+        return self.to_html()
+
+    def __repr__(self) -> str:
+        return self.to_markdown()
+
+
+def trace_table(rows: Sequence[TraceRow]) -> Table:
+    """The trace as a :class:`Table`: step, layer, shapes ``C×H×W``, mask, parameters, MACs."""
+    header = ["#", "step", "in", "out", "mask", "parameters", "MACs"]
+    return Table(header, [[k, r.name, r.in_shape, r.out_shape, r.mask, r.params, r.macs]
+                          for k, r in enumerate(rows)])

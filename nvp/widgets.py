@@ -1,0 +1,116 @@
+"""Kernel-free interactive figures for the book: a slider over precomputed frames.
+
+A notebook built into static HTML has no Python kernel, so a widget whose callback runs Python
+(``ipywidgets.interact``) shows only its first output there. A slider that only *selects* among
+frames computed in advance needs no kernel: the link between slider and picture lives in the
+browser. :func:`frames_slider` builds such a control:
+
+* ipywidgets 8 (local Jupyter, the built book): an ``IntSlider`` (and a ``Play`` button)
+  ``jslink``-ed to a ``Stack`` of ``Image`` widgets; the widget state, PNGs included, is saved in
+  the notebook and rendered by the html-manager in the static page.
+* ipywidgets 7 (Colab ships 7.7.1, which has no ``Stack``): a small piece of HTML with the frames
+  as base64 ``<img>`` tags and an ``<input type=range>`` whose inline handler shows one of them.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+
+
+def fig_to_png(fig: Figure, dpi: int = 96) -> bytes:
+    """Render a matplotlib figure to PNG bytes and close it (so the notebook does not show it)."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
+    plt.close(fig)
+    return buf.getvalue()
+
+
+def _as_png(frame: Figure | bytes) -> bytes:
+    if isinstance(frame, Figure):
+        return fig_to_png(frame)
+    if isinstance(frame, (bytes, bytearray)):
+        return bytes(frame)
+    raise TypeError(f"a frame must be a matplotlib Figure or PNG bytes, got {type(frame).__name__}")
+
+
+def _html_slider(
+    pngs: list[bytes], description: str, labels: Sequence[str] | None
+) -> Any:
+    """Fallback for ipywidgets 7: plain HTML + inline JS, no kernel and no widget manager."""
+    from IPython.display import HTML
+
+    uid = "nvp-frames-" + uuid.uuid4().hex[:8]
+
+    def hidden(i: int) -> str:
+        return "" if i == 0 else "display:none"
+
+    imgs = "".join(
+        f'<img data-k="{i}" style="max-width:100%;{hidden(i)}" '
+        f'src="data:image/png;base64,{base64.b64encode(p).decode()}">'
+        for i, p in enumerate(pngs)
+    )
+    caps = "".join(f'<span data-k="{i}" style="{hidden(i)}">{html.escape(str(s))}</span>'
+                   for i, s in enumerate(labels or []))
+    # Inline event handlers run even where <script> tags inserted as HTML do not.
+    handler = (f"var k=this.value;document.getElementById('{uid}').querySelectorAll('[data-k]')"
+               ".forEach(function(e){e.style.display=e.dataset.k==k?'':'none'})")
+    return HTML(
+        f'<div id="{uid}"><div>{html.escape(description)} '
+        f'<input type="range" min="0" max="{len(pngs) - 1}" value="0" step="1" '
+        f'oninput="{handler}" style="width:50%;vertical-align:middle"> {caps}</div>'
+        f"<div>{imgs}</div></div>"
+    )
+
+
+def frames_slider(
+    frames: Sequence[Figure | bytes],
+    description: str = "",
+    labels: Sequence[str] | None = None,
+    play: bool = True,
+) -> Any:
+    """A slider that flips through precomputed frames, live without a kernel.
+
+    Args:
+        frames: matplotlib figures (rendered to PNG and closed) or PNG bytes, one per step.
+        description: text shown left of the slider.
+        labels: optional caption per frame (e.g. ``"s = 0.5"``), shown next to the slider.
+        play: add a ``Play`` button that animates the slider (ipywidgets 8 only).
+
+    Returns:
+        an ipywidgets ``VBox`` on ipywidgets 8; an ``IPython.display.HTML`` object where
+        ``ipywidgets.Stack`` does not exist (ipywidgets 7). Display it as the cell's last value.
+    """
+    pngs = [_as_png(f) for f in frames]
+    if not pngs:
+        raise ValueError("frames_slider needs at least one frame")
+    if labels is not None and len(labels) != len(pngs):
+        raise ValueError(f"got {len(labels)} labels for {len(pngs)} frames")
+    if not hasattr(widgets, "Stack"):  # ipywidgets 7 (Colab)
+        return _html_slider(pngs, description, labels)
+
+    n = len(pngs)
+    slider = widgets.IntSlider(value=0, min=0, max=n - 1, step=1, description=description,
+                               readout=labels is None, continuous_update=True,
+                               style={"description_width": "initial"})
+    images = widgets.Stack([widgets.Image(value=p, format="png") for p in pngs], selected_index=0)
+    widgets.jslink((slider, "value"), (images, "selected_index"))
+    controls: list[widgets.Widget] = []
+    if play:
+        player = widgets.Play(value=0, min=0, max=n - 1, step=1, interval=400)
+        widgets.jslink((player, "value"), (slider, "value"))
+        controls.append(player)
+    controls.append(slider)
+    if labels is not None:
+        captions = widgets.Stack([widgets.Label(str(s)) for s in labels], selected_index=0)
+        widgets.jslink((slider, "value"), (captions, "selected_index"))
+        controls.append(captions)
+    return widgets.VBox([widgets.HBox(controls), images])
