@@ -41,8 +41,12 @@ class ResNet(nn.Module):
     batch norm → concat(x, −x) → ReLU → 3×3 conv → residual blocks → batch norm → ReLU → 1×1 conv.
     ``concat(x, −x)`` before the ReLU keeps both signs of the input.
 
-    The last convolution starts at zero (its weight-norm magnitude ``g = 0``), so every coupling
-    layer starts as the identity map; its gradient is not zero, so it learns from the first step.
+    The last 1×1 convolution is a plain convolution that starts at zero, so every coupling layer
+    starts as the identity map. It is not weight-normalised on purpose: with ``w = g·v/‖v‖`` and
+    ``g = 0`` the whole output of a channel hangs on the single number ``g``, which Adam moves by
+    about ``lr`` per step, and the flow needs hundreds of steps before ``t`` can even shift the
+    background pixels; with a plain zero-initialised convolution every weight moves at once
+    (measured on MNIST-5k: held-out 4.07 vs 6.36 bits/dim after one epoch).
     """
 
     def __init__(self, in_channels: int, mid_channels: int, out_channels: int, num_blocks: int):
@@ -51,10 +55,9 @@ class ResNet(nn.Module):
         self.in_conv = wn_conv(2 * in_channels, mid_channels, 3)
         self.blocks = nn.Sequential(*[ResidualBlock(mid_channels) for _ in range(num_blocks)])
         self.out_norm = nn.BatchNorm2d(mid_channels)
-        self.out_conv = wn_conv(mid_channels, out_channels, 1)
-        with torch.no_grad():
-            self.out_conv.parametrizations.weight.original0.zero_()  # g = 0
-            self.out_conv.bias.zero_()
+        self.out_conv = nn.Conv2d(mid_channels, out_channels, 1)
+        nn.init.zeros_(self.out_conv.weight)  # s = t = 0: the coupling starts as the identity
+        nn.init.zeros_(self.out_conv.bias)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.in_norm(x)
