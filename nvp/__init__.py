@@ -1,15 +1,25 @@
-"""nvp: Real NVP (Dinh, Sohl-Dickstein & Bengio, 2016), small, correct and fast."""
+"""nvp: Real NVP (Dinh, Sohl-Dickstein & Bengio, 2016), small, correct and fast.
 
+    model = nvp.RealNVP(in_channels=1, num_scales=2, mid_channels=64, num_blocks=8)
+    z, sldj = model(x)                 # x in [0, 1], (B, C, H, W); sldj = log|det ∂z/∂x̃|, (B,)
+    x, _ = model(z, reverse=True)      # back to images in [0, 1]
+"""
+
+from .checkpoint import load_checkpoint, load_model, save_checkpoint
+from .config import Config
 from .coupling import AffineCoupling, checkerboard_mask
 from .flows import Flow, FlowSequence
+from .hub import pretrained, pretrained_info
 from .loss import bits_per_dim, gaussian_log_prob, l2_penalty, nll
 from .model import RealNVP, Scale
 from .preprocess import Logit, dequantize
 from .squeeze import Squeeze, squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
+from .training import evaluate, train
 
 __all__ = [
-    "AffineCoupling", "Flow", "FlowSequence", "Logit", "RealNVP", "Scale", "Squeeze",
-    "bits_per_dim", "checkerboard_mask", "dequantize", "gaussian_log_prob", "l2_penalty", "nll",
-    "squeeze", "squeeze_alt", "unsqueeze", "unsqueeze_alt",
+    "AffineCoupling", "Config", "Flow", "FlowSequence", "Logit", "RealNVP", "Scale", "Squeeze",
+    "bits_per_dim", "checkerboard_mask", "dequantize", "evaluate", "gaussian_log_prob",
+    "l2_penalty", "load_checkpoint", "load_model", "nll", "pretrained", "pretrained_info",
+    "save_checkpoint", "squeeze", "squeeze_alt", "train", "unsqueeze", "unsqueeze_alt",
 ]
 __version__ = "0.1.0"

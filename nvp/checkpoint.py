@@ -36,6 +36,9 @@ def save_checkpoint(ckpt: dict[str, Any], path: str | os.PathLike) -> Path:
             torch.save(ckpt, f)
             f.flush()
             os.fsync(f.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes it private; give it a normal file's mode
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

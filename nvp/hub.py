@@ -1,0 +1,56 @@
+"""Models trained by this project and shipped inside the package (no network needed).
+
+``nvp.pretrained("mnist5k")`` loads the model trained on the embedded MNIST-5k training split;
+the recipe (command, config, time, hardware) and its held-out bits/dim are stored in the
+checkpoint itself and summarised in ``nvp/weights/README.md``.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
+from .config import Config
+from .model import RealNVP
+
+PRETRAINED: dict[str, str] = {"mnist5k": "mnist5k.pt"}  # name -> file in nvp/weights/
+
+
+def _path(name: str) -> Path:
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, got {type(name).__name__}")
+    if name not in PRETRAINED:
+        raise ValueError(f"no pretrained model {name!r}; available: {', '.join(PRETRAINED)}")
+    return Path(str(resources.files("nvp").joinpath("weights", PRETRAINED[name])))
+
+
+def pretrained_info(name: str = "mnist5k") -> dict[str, Any]:
+    """The shipped checkpoint's config, metrics and recipe (everything but the weights)."""
+    ckpt = load_checkpoint(_path(name))
+    return {k: v for k, v in ckpt.items() if k != "model"}
+
+
+def pretrained(name: str = "mnist5k", device: str | torch.device = "cpu") -> RealNVP:
+    """The shipped model ``name``, in eval mode, on ``device``."""
+    return model_from_checkpoint(load_checkpoint(_path(name))).to(device)
+
+
+def export_pretrained(
+    checkpoint: str | os.PathLike, out: str | os.PathLike, recipe: dict[str, Any]
+) -> Path:
+    """Write a shippable copy of a training checkpoint (no optimizer state) with its ``recipe``,
+    adding the held-out bits/dim measured now (``recipe["held_out_bpd"]``, noise seed
+    ``recipe["eval_seed"]``), which the tests check the shipped file still reaches."""
+    from .training import evaluate, load_data
+
+    ckpt = load_checkpoint(checkpoint)
+    ckpt = {k: v for k, v in ckpt.items() if k != "optimizer"}
+    config = Config.from_dict(ckpt["config"])
+    bpd = evaluate(model_from_checkpoint(ckpt), load_data(config, "test"), seed=config.seed)
+    ckpt["recipe"] = {**recipe, "held_out_bpd": bpd, "eval_seed": config.seed}
+    return save_checkpoint(ckpt, out)
