@@ -17,6 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
+from .preprocess import Logit
 from .toy import ToyFlow
 
 Map2D = Callable[[torch.Tensor], torch.Tensor]  # (N, 2) -> (N, 2)
@@ -127,7 +128,7 @@ def layers(
 
 @torch.no_grad()
 def coupling_frame(
-    layer: torch.nn.Module, a: float, b: float, lim: float = 1.5, view: float = 3.5,
+    layer: torch.nn.Module, a: float, b: float, lim: float = 1.2, view: float = 3.5,
 ) -> Figure:
     """One affine coupling acting on the plane: grid before and after, coloured by ``e^s``.
 
@@ -151,7 +152,7 @@ def coupling_frame(
                           norm=LogNorm(vmin=1 / 3, vmax=3), shading="gouraud")
     warped_grid(fn, ax1, lim=lim, view=view, color="0.2",
                 title=f"after: y   (a = {a:+.1f}, b = {b:+.1f})")
-    bar = fig.colorbar(mesh, ax=ax1, label="area change  exp(s)", fraction=0.046,
+    bar = fig.colorbar(mesh, ax=[ax0, ax1], label="area change  exp(s)", fraction=0.03,
                        ticks=[1 / 3, 1 / 2, 1, 2, 3])
     bar.ax.minorticks_off()
     bar.ax.set_yticklabels(["1/3", "1/2", "1", "2", "3"])
@@ -177,10 +178,17 @@ def density_1d(
     x: torch.Tensor, p: torch.Tensor, samples: torch.Tensor | None = None,
     ax: Axes | None = None, title: str = "", bins: int = 80, label: str = "density",
 ) -> Axes:
-    """A 1-D density curve ``p(x)``, over a histogram of ``samples`` if given."""
+    """A 1-D density curve ``p(x)`` over a histogram of ``samples`` on the range of ``x``.
+
+    Bar heights are (samples in the bin) / (all samples · bin width), so samples outside the
+    range lower the bars instead of being renormalised away.
+    """
     ax = _axes(ax, (4.0, 3.0))
+    lo, hi = float(x.min()), float(x.max())
     if samples is not None:
-        ax.hist(samples.numpy(), bins=bins, density=True, color="0.8", label="histogram")
+        s = samples.numpy()
+        ax.hist(s, bins=bins, range=(lo, hi), weights=np.full(len(s), bins / (len(s) * (hi - lo))),
+                color="0.8", label="histogram of samples")
     ax.plot(x.numpy(), p.numpy(), color=SAMPLE_COLOR, label=label)
     ax.set_title(title)
     ax.legend(fontsize=8)
@@ -188,15 +196,52 @@ def density_1d(
 
 
 def histograms(
-    values: Sequence[torch.Tensor], titles: Sequence[str], bins: Sequence[int | np.ndarray],
-    logy: bool = True,
+    values: Sequence[torch.Tensor], titles: Sequence[str], bins: Sequence[int],
+    ranges: Sequence[tuple[float, float] | None] | None = None,
+    logy: bool | Sequence[bool] = True, cols: int | None = None,
 ) -> Figure:
-    """Side-by-side histograms, e.g. of pixel values at each pre-processing stage."""
-    fig, axes = plt.subplots(1, len(values), figsize=(4.0 * len(values), 3.0))
-    for ax, v, t, b in zip(np.atleast_1d(axes), values, titles, bins, strict=True):
-        ax.hist(v.flatten().numpy(), bins=b, color=DATA_COLOR)
-        ax.set_title(t)
-        if logy:
+    """Histograms in a grid, e.g. of pixel values at each pre-processing stage.
+
+    ``ranges[i]`` (optional) zooms panel ``i`` into ``(lo, hi)``; ``logy`` (one flag, or one per
+    panel) puts counts on a log scale; ``cols`` panels per row (default: all in one row).
+    """
+    n = len(values)
+    ranges = [None] * n if ranges is None else ranges
+    logs = [logy] * n if isinstance(logy, bool) else logy
+    cols = n if cols is None else cols
+    rows = -(-n // cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
+    for ax, v, t, b, r, lg in zip(axes.flat, values, titles, bins, ranges, logs, strict=False):
+        ax.hist(v.flatten().numpy(), bins=b, range=r, color=DATA_COLOR)
+        ax.set_title(t, fontsize=10)
+        if lg:
             ax.set_yscale("log")
+    for ax in list(axes.flat)[n:]:
+        ax.axis("off")
+    fig.tight_layout()
+    return fig
+
+
+@torch.no_grad()
+def logit_frame(x_tilde: torch.Tensor, beta: float, ylim: float = 8.0) -> Figure:
+    """The logit pre-processing with data constraint ``beta`` (paper §4.1), two panels.
+
+    Left: ``y = logit(β x̃ + (1 − β)/2)`` against ``x̃``; right: the histogram of ``y`` over the
+    dequantized pixels ``x_tilde``.
+    """
+    logit = Logit(beta)
+    grid = torch.linspace(0, 1, 501, dtype=torch.float64).view(-1, 1, 1, 1)  # (501, 1, 1, 1)
+    curve = logit(grid, grid.new_zeros(len(grid)))[0].flatten()
+    y = logit(x_tilde, x_tilde.new_zeros(len(x_tilde)))[0].flatten()
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(8.0, 3.0))
+    ax0.plot(grid.flatten().numpy(), curve.numpy(), color=SAMPLE_COLOR)
+    ax0.set_ylim(-ylim, ylim)
+    ax0.set_xlabel("dequantized pixel x~")
+    ax0.set_ylabel("y")
+    ax0.set_title(f"beta = {beta:g}: y in [{curve.min():.2f}, {curve.max():.2f}]", fontsize=10)
+    ax1.hist(y.numpy(), bins=np.linspace(-ylim, ylim, 161), color=DATA_COLOR)
+    ax1.set_yscale("log")
+    ax1.set_xlabel("y")
+    ax1.set_title("histogram of the logits", fontsize=10)
     fig.tight_layout()
     return fig

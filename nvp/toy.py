@@ -64,7 +64,7 @@ class ToyFlow(nn.Module):
         num_blocks: residual blocks per s/t ResNet.
     """
 
-    def __init__(self, num_couplings: int = 8, mid_channels: int = 32, num_blocks: int = 1):
+    def __init__(self, num_couplings: int = 8, mid_channels: int = 16, num_blocks: int = 1):
         super().__init__()
         self.couplings = FlowSequence(*[
             AffineCoupling(2, mid_channels, num_blocks, CHANNEL_WISE, reverse_mask=i % 2 == 1)
@@ -116,7 +116,7 @@ def train_toy(
     data: torch.Tensor,
     steps: int = 800,
     batch_size: int = 512,
-    lr: float = 2e-3,
+    lr: float = 3e-3,
     generator: torch.Generator | None = None,
 ) -> list[float]:
     """Maximum likelihood with Adam: minimise ``−mean log p(x)`` over random mini-batches.
