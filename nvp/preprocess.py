@@ -30,9 +30,11 @@ from .flows import Flow
 
 
 def dequantize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Uniform dequantization ``x̃ = (255·x + u) / 256`` with ``u ~ U[0, 1)``; ``x̃ ∈ [0, 1)``.
+    """Uniform dequantization ``x̃ = (255·x + u) / 256`` with ``u ~ U[0, 1)``.
 
     ``x`` holds pixel values ``k/255``; each lands uniformly inside its bin ``[k/256, (k+1)/256)``.
+    (In float32, ``u`` just below 1 can round ``x̃`` up onto the bin's upper edge, at most 1.0;
+    :class:`Logit` is finite on all of ``[0, 1]``, so this is harmless.)
     """
     u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
     return (x * 255.0 + u) / 256.0
