@@ -19,7 +19,7 @@ from collections.abc import Callable, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.colors import ListedColormap
+from matplotlib.colors import LinearSegmentedColormap, ListedColormap, Normalize, SymLogNorm
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
@@ -30,6 +30,8 @@ ArrayLike = torch.Tensor | np.ndarray
 OFFSET_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7")
 SCALE_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#F0E442")
 KEPT, CHANGED = "#3b4cc0", "#f2f2f2"  # mask colours: b = 1 (kept), b = 0 (changed)
+_ZERO_WHITE = LinearSegmentedColormap.from_list(  # diverging blue-white-red, exactly white at 0
+    "nvp_div", ["#2166ac", "#92c5de", "#ffffff", "#f4a582", "#b2182b"])
 
 
 def _np(x: ArrayLike) -> np.ndarray:
@@ -53,15 +55,16 @@ def image_grid(
     titles: Sequence[str] | None = None,
     ncols: int | None = None,
     cmap: str = "gray",
-    vmin: float | None = None,
-    vmax: float | None = None,
+    vmin: float | Sequence[float | None] | None = None,
+    vmax: float | Sequence[float | None] | None = None,
     size: float = 2.0,
     colorbar: bool = False,
     suptitle: str | None = None,
 ) -> Figure:
     """Images ``(N, C, H, W)`` / ``(N, H, W)`` (or a list of ``(C, H, W)`` / ``(H, W)``) in a grid.
 
-    One-channel images use ``cmap``; three-channel images are shown as RGB.
+    One-channel images use ``cmap``; three-channel images are shown as RGB. ``vmin``/``vmax``:
+    one value for all images or one per image (``None``: the image's own range).
     """
     items = list(images) if not isinstance(images, (torch.Tensor, np.ndarray)) else \
         [images[i] for i in range(len(images))]
@@ -70,15 +73,19 @@ def image_grid(
     n = len(items)
     ncols = ncols or min(n, 6)
     nrows = -(-n // ncols)
+    lo = list(vmin) if isinstance(vmin, Sequence) else [vmin] * n
+    hi = list(vmax) if isinstance(vmax, Sequence) else [vmax] * n
     fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3),
                              squeeze=False)
     for k, ax in enumerate(axes.flat):
-        ax.set_axis_off()
         if k >= n:
+            ax.set_axis_off()
             continue
+        ax.set_xticks([])
+        ax.set_yticks([])  # no ticks, but keep a thin frame around each image
         a = _chw(items[k])
         img = ax.imshow(a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0),  # (H, W) or (H, W, 3)
-                        cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+                        cmap=cmap, vmin=lo[k], vmax=hi[k], interpolation="nearest")
         if titles is not None:
             ax.set_title(titles[k], fontsize=9)
         if colorbar and a.shape[0] == 1:
@@ -191,25 +198,30 @@ def plot_squeeze(
 def plot_jacobian(
     jacobians: ArrayLike | Sequence[ArrayLike],
     titles: Sequence[str] | None = None,
-    split: int | None = None,
+    split: int | Sequence[int | None] | None = None,
     size: float = 3.4,
+    log: bool = True,
 ) -> Figure:
     """Heat maps of Jacobians ``J[i, j] = ∂y_i/∂x_j`` (rows: outputs, columns: inputs).
 
     ``split``: draw block boundaries after the first ``split`` rows and columns (e.g. the number of
-    kept entries, once they are ordered first). Zeros are white; the colour scale is symmetric.
+    kept entries, once they are ordered first); one value for all panels or one per panel.
+    Zeros are white; the colour scale is symmetric, and logarithmic beyond 1% of the largest
+    entry (``log=True``) so that small non-zero entries stay visible next to a large diagonal.
     """
     mats = [_np(jacobians)] if isinstance(jacobians, (torch.Tensor, np.ndarray)) and \
         _np(jacobians).ndim == 2 else [_np(j) for j in jacobians]
+    splits = list(split) if isinstance(split, Sequence) else [split] * len(mats)
     fig, axes = plt.subplots(1, len(mats), figsize=(size * len(mats) + 0.6, size), squeeze=False)
     for k, (m, ax) in enumerate(zip(mats, axes[0], strict=True)):
         if m.ndim != 2:
             raise ValueError(f"a Jacobian must be a matrix, got shape {m.shape}")
         v = float(np.abs(m).max()) or 1.0
-        img = ax.imshow(m, cmap="RdBu_r", vmin=-v, vmax=v, interpolation="nearest")
-        if split is not None:
-            for pos in (ax.axhline, ax.axvline):
-                pos(split - 0.5, color="black", linewidth=1.0)
+        norm = SymLogNorm(linthresh=0.01 * v, vmin=-v, vmax=v) if log else Normalize(-v, v)
+        img = ax.imshow(m, cmap=_ZERO_WHITE, norm=norm, interpolation="nearest")
+        if splits[k] is not None:
+            for line in (ax.axhline, ax.axvline):
+                line(splits[k] - 0.5, color="black", linewidth=1.0)
         ax.set_xlabel("input $x_j$", fontsize=9)
         ax.set_ylabel("output $y_i$", fontsize=9)
         ax.tick_params(labelsize=7)

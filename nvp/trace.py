@@ -19,7 +19,7 @@ from __future__ import annotations
 import copy
 import html
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -85,17 +85,22 @@ def count_macs(module: nn.Module, *args: object, **kwargs: object) -> int:
 
 
 def describe_mask(coupling: AffineCoupling) -> str:
-    """Which part a coupling keeps, e.g. ``"checkerboard, keeps i+j even"`` (paper Figure 3)."""
+    """Which part a coupling keeps (paper Figure 3).
+
+    ``"checkerboard, keep even"``: keeps pixels with ``i + j`` even (odd with ``reverse_mask``);
+    ``"channels, keep 2nd half"``: keeps the second half of the channels (first with
+    ``reverse_mask``).
+    """
     if coupling.mask_type == CHECKERBOARD:
-        return f"checkerboard, keeps i+j {'odd' if coupling.reverse_mask else 'even'}"
-    return f"channel, keeps {'1st' if coupling.reverse_mask else '2nd'} half"
+        return f"checkerboard, keep {'odd' if coupling.reverse_mask else 'even'}"
+    return f"channels, keep {'1st' if coupling.reverse_mask else '2nd'} half"
 
 
 @dataclass(frozen=True)
 class TraceRow:
     """One step of the flow. Shapes are per example ``(C, H, W)``; ``macs`` per example."""
 
-    name: str  # e.g. "scale 0 · coupling 2"
+    name: str  # e.g. "coupling 2" (numbered within its scale), "squeeze"
     op: str  # "logit", "coupling", "squeeze", "unsqueeze", "squeeze_alt", "split", "merge"
     scale: int | None  # index of the scale the step belongs to
     in_shape: Shape
@@ -125,12 +130,14 @@ def trace(model: RealNVP, image_shape: Sequence[int]) -> list[TraceRow]:
     rows: list[TraceRow] = []
     was_training = model.training
     model.eval()
-    try:
-        with torch.no_grad(), _conv_macs(model) as macs:
+    try:  # fork_rng: tracing does not change the caller's random numbers
+        with torch.no_grad(), _conv_macs(model) as macs, torch.random.fork_rng(devices=[]):
             x = torch.rand(1, *shape, dtype=param.dtype, device=param.device) * 0.9 + 0.05
             sldj = x.new_zeros(1)
 
-            def step(name: str, op: str, scale: int | None, fn, mod: nn.Module | None = None):
+            def step(name: str, op: str, scale: int | None,
+                     fn: Callable[[torch.Tensor], torch.Tensor] | None,
+                     mod: nn.Module | None = None) -> None:
                 nonlocal x, sldj
                 before, in_shape = macs[0], tuple(x.shape[1:])
                 if mod is None:
@@ -148,24 +155,24 @@ def trace(model: RealNVP, image_shape: Sequence[int]) -> list[TraceRow]:
             last = len(model.scales) - 1
             for i, sc in enumerate(model.scales):
                 for k, c in enumerate(sc.in_couplings):
-                    step(f"scale {i} · coupling {k}", "coupling", i, None, c)
+                    step(f"coupling {k}", "coupling", i, None, c)
                 if sc.out_couplings is not None:
-                    step(f"scale {i} · squeeze", "squeeze", i, squeeze)  # (4C, H/2, W/2)
+                    step("squeeze", "squeeze", i, squeeze)  # (4C, H/2, W/2)
                     for k, c in enumerate(sc.out_couplings, start=len(sc.in_couplings)):
-                        step(f"scale {i} · coupling {k}", "coupling", i, None, c)
-                    step(f"scale {i} · unsqueeze", "unsqueeze", i, unsqueeze)  # (C, H, W)
+                        step(f"coupling {k}", "coupling", i, None, c)
+                    step("unsqueeze", "unsqueeze", i, unsqueeze)  # (C, H, W)
                 if i < last:
-                    step(f"scale {i} · squeeze_alt", "squeeze_alt", i, squeeze_alt)
+                    step("squeeze_alt", "squeeze_alt", i, squeeze_alt)
 
                     def split(t: torch.Tensor) -> torch.Tensor:
                         keep, out = t.chunk(2, dim=1)  # (2C, H/2, W/2) each
                         factored.append(out)
                         return keep
 
-                    step(f"scale {i} · split: factor out half", "split", i, split)
+                    step("split: factor out ½", "split", i, split)
             for j in reversed(range(len(factored))):
                 out = factored[j]
-                step(f"merge scale {j}'s factored half", "merge", j,
+                step(f"merge scale {j}'s ½ back", "merge", j,
                      lambda t, o=out: unsqueeze_alt(torch.cat((t, o), dim=1)))  # (C, H, W)
             z, sldj_end = model.flow(y0, sldj0)
             if not (torch.equal(z, x) and torch.equal(sldj_end, sldj)):
@@ -182,9 +189,9 @@ def latent_scales(model: RealNVP, image_shape: Sequence[int]) -> torch.Tensor:
     ``z`` that went through scale ``j``; entries factored out earlier never see it. Works on a
     randomised float64 copy, so ``model`` is not changed.
     """
-    m = randomize_(copy.deepcopy(model).double()).eval()
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
+        m = randomize_(copy.deepcopy(model).double()).eval()
         y = torch.randn(1, *image_shape, dtype=torch.float64, device=next(m.parameters()).device)
         z0, _ = m.flow(y, y.new_zeros(1))
         levels = torch.full(z0.shape[1:], -1, dtype=torch.long)
@@ -237,15 +244,17 @@ class Table:
     def to_html(self) -> str:
         """A plain ``<table>`` (escaped)."""
         def cell(tag: str, v: str, num: bool) -> str:
-            style = ' style="text-align:right"' if num else ""
-            return f"<{tag}{style}>{html.escape(v)}</{tag}>"
+            style = f"text-align:{'right' if num else 'left'};padding:0.1em 0.5em"
+            if num or len(v) <= 12:  # numbers and shapes never break; long text may
+                style += ";white-space:nowrap"
+            return f'<{tag} style="{style}">{html.escape(v)}</{tag}>'
 
         head = "".join(cell("th", h, n) for h, n in zip(self.header, self.numeric, strict=True))
         body = "".join("<tr>" + "".join(cell("td", v, n) for v, n in
                                          zip(r, self.numeric, strict=True)) + "</tr>"
                        for r in self.rows)
-        return (f'<table class="nvp-table"><thead><tr>{head}</tr></thead>'
-                f"<tbody>{body}</tbody></table>")
+        return (f'<div style="overflow-x:auto"><table class="nvp-table" style="width:100%">'
+                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
 
     def _repr_html_(self) -> str:
         return self.to_html()
@@ -255,7 +264,8 @@ class Table:
 
 
 def trace_table(rows: Sequence[TraceRow]) -> Table:
-    """The trace as a :class:`Table`: step, layer, shapes ``C×H×W``, mask, parameters, MACs."""
-    header = ["#", "step", "in", "out", "mask", "parameters", "MACs"]
-    return Table(header, [[k, r.name, r.in_shape, r.out_shape, r.mask, r.params, r.macs]
-                          for k, r in enumerate(rows)])
+    """The trace as a :class:`Table`: scale, step, shapes ``C×H×W``, mask, parameters and
+    thousands of MACs (rounded; the rows keep exact counts)."""
+    header = ["scale", "step", "in", "out", "mask", "params", "kMACs"]
+    return Table(header, [[r.scale, r.name, r.in_shape, r.out_shape, r.mask, r.params,
+                           round(r.macs / 1000)] for r in rows])
