@@ -18,7 +18,7 @@ import base64
 import html
 import io
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import ipywidgets as widgets
@@ -113,4 +113,30 @@ def frames_slider(
         captions = widgets.Stack([widgets.Label(str(s)) for s in labels], selected_index=0)
         widgets.jslink((slider, "value"), (captions, "selected_index"))
         controls.append(captions)
-    return widgets.VBox([widgets.HBox(controls), images])
+    row = widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap"))  # wraps on phones
+    return widgets.VBox([row, images])
+
+
+def live_figure(draw: Callable[..., Figure | None], **controls: widgets.ValueWidget) -> widgets.Box:
+    """A kernel-backed interactive figure: ``draw(**values)`` re-runs whenever a control moves.
+
+    Like ``ipywidgets.interact``, but the picture is an ``Image`` widget updated in place rather
+    than an ``Output`` widget: executing ``interact`` headless (nbclient, which the book build and
+    nbval use) can hang on output-widget messages (jupyter/nbclient#312). ``draw`` makes a
+    matplotlib figure (returned, or left as the current figure) and must not call ``plt.show()``.
+    It needs a kernel (Colab, Jupyter): in the static HTML the first picture stays.
+    """
+
+    def render() -> bytes:
+        fig = draw(**{name: c.value for name, c in controls.items()})
+        return fig_to_png(fig if isinstance(fig, Figure) else plt.gcf())
+
+    picture = widgets.Image(value=render(), format="png")
+
+    def update(_change: object = None) -> None:
+        picture.value = render()
+
+    for control in controls.values():
+        control.observe(update, names="value")
+    row = widgets.HBox(list(controls.values()), layout=widgets.Layout(flex_flow="row wrap"))
+    return widgets.VBox([row, picture])

@@ -1,0 +1,239 @@
+"""Exploring a trained Real NVP through its latent space (paper §3.6, §4.2, App. D; chapter 7).
+
+A Real NVP model is a bijection ``x ↔ z``, so every image has exactly one latent code and every
+code one image. That makes the latent space easy to explore:
+
+* :func:`encode` / :func:`decode`: ``z = f(x)`` and ``x = f⁻¹(z)``, deterministic (no
+  dequantization noise), in eval mode.
+* :func:`interpolate`: decode points on a path between the codes of two images. The paper
+  (§4.2, eq. 19, Figure 6) uses ``z(φ) = cos φ · z₀ + sin φ · z₁`` for ``φ ∈ [0, π/2]``: when
+  ``z₀, z₁`` are independent ``N(0, I)`` draws, every point on that arc is again ``N(0, I)``,
+  whereas the straight line ``(1 − t) z₀ + t z₁`` has variance ``(1 − t)² + t² < 1`` inside.
+* :func:`scale_levels` / :func:`resample_scales`: the multi-scale architecture factors out half of
+  the dimensions at each scale (paper §3.6). Keeping the latents of some scales and drawing the
+  others afresh shows what each scale encodes (paper §3.6 and Appendix D).
+* :func:`nearest_neighbours`: L2 nearest training images, to ask whether samples are copies.
+* :func:`image_bits_per_dim`: bits/dim of every image of a batch, as in training (paper §4.1).
+* :func:`grid_figure`: rows of images (samples, variations, interpolations) in one figure.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.figure import Figure
+
+from .grid import make_grid
+from .loss import bits_per_dim
+from .model import RealNVP
+from .preprocess import dequantize
+from .trace import latent_scales
+
+
+def _device(model: RealNVP) -> torch.device:
+    return next(model.parameters()).device
+
+
+@torch.no_grad()
+def encode(model: RealNVP, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """``z = f(x)`` of images ``x`` ``(N, C, H, W)`` in ``[0, 1]``, without dequantization.
+
+    Runs in eval mode (batch norm uses its running statistics) and restores the mode after.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        zs = [model(x[i:i + batch_size].to(_device(model)), dequantize=False)[0]
+              for i in range(0, len(x), batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(zs).cpu()  # (N, C, H, W)
+
+
+@torch.no_grad()
+def decode(model: RealNVP, z: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
+    """``x = f⁻¹(z)``: images ``(N, C, H, W)`` in ``[0, 1]`` (eval mode)."""
+    was_training = model.training
+    model.eval()
+    try:
+        xs = [model(z[i:i + batch_size].to(_device(model)), reverse=True)[0]
+              for i in range(0, len(z), batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(xs).cpu()  # (N, C, H, W)
+
+
+def interpolate_latents(
+    z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, method: str = "arc"
+) -> torch.Tensor:
+    """``steps`` points from ``z0`` to ``z1`` (both ends included), shape ``(steps, *z0.shape)``.
+
+    ``method="arc"``: ``cos φ · z₀ + sin φ · z₁``, ``φ = t·π/2`` (paper eq. 19; keeps the
+    variance of independent Gaussian codes at 1). ``method="linear"``: ``(1 − t) z₀ + t z₁``.
+    """
+    if z0.shape != z1.shape:
+        raise ValueError(f"z0 and z1 must have the same shape, got {z0.shape} and {z1.shape}")
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2, got {steps}")
+    t = torch.linspace(0.0, 1.0, steps, dtype=z0.dtype, device=z0.device)
+    if method == "arc":
+        a, b = torch.cos(t * math.pi / 2), torch.sin(t * math.pi / 2)
+    elif method == "linear":
+        a, b = 1.0 - t, t
+    else:
+        raise ValueError(f"method must be 'arc' or 'linear', got {method!r}")
+    shape = (steps,) + (1,) * z0.dim()  # broadcast the weights over every entry of z
+    return a.view(shape) * z0 + b.view(shape) * z1  # (steps, *z0.shape)
+
+
+def interpolate(
+    model: RealNVP, x0: torch.Tensor, x1: torch.Tensor, steps: int = 8, method: str = "arc"
+) -> torch.Tensor:
+    """Decode ``steps`` points between the codes of images ``x0`` and ``x1`` (each ``(C, H, W)``).
+
+    Returns ``(steps, C, H, W)``; the first and last images reconstruct ``x0`` and ``x1``.
+    """
+    z = encode(model, torch.stack((x0, x1)))  # (2, C, H, W)
+    return decode(model, interpolate_latents(z[0], z[1], steps, method))  # (steps, C, H, W)
+
+
+def scale_levels(model: RealNVP, image_shape: Iterable[int]) -> torch.Tensor:
+    """``(C, H, W)`` map of integers: the last scale each entry of ``z`` went through.
+
+    ``0`` is the first, finest scale (those entries are factored out first, after one scale of
+    couplings); ``model.num_scales − 1`` is the coarsest. Delegates to
+    :func:`nvp.trace.latent_scales`, which finds the map empirically.
+    """
+    return latent_scales(model, tuple(image_shape))
+
+
+def resample_latents(
+    z: torch.Tensor,
+    levels: torch.Tensor,
+    scales: Iterable[int],
+    n: int = 1,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """``n`` copies of every code in ``z`` ``(B, C, H, W)`` with the entries of ``scales`` redrawn.
+
+    ``z' = m ⊙ T·ε + (1 − m) ⊙ z``, ``ε ~ N(0, I)``, where the mask ``m`` marks the entries whose
+    level (``levels``, from :func:`scale_levels`) is in ``scales``. Returns ``(B, n, C, H, W)``.
+    """
+    scales = sorted({int(s) for s in scales})
+    mask = torch.isin(levels, torch.tensor(scales, dtype=levels.dtype))  # (C, H, W), True: redraw
+    b = z.shape[0]
+    z = z.unsqueeze(1).expand(b, n, *z.shape[1:])  # (B, n, C, H, W)
+    eps = torch.randn(z.shape, generator=generator, dtype=z.dtype) * temperature
+    return torch.where(mask.to(z.device), eps.to(z.device), z)  # mask broadcasts over (B, n)
+
+
+def resample_scales(
+    model: RealNVP,
+    x: torch.Tensor,
+    scales: Iterable[int],
+    n: int = 1,
+    temperature: float = 1.0,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """Keep the latents of images ``x`` except those of ``scales``, which are redrawn ``n`` times.
+
+    Encode, :func:`resample_latents`, decode. Resampling the fine scale (0) and keeping the coarse
+    one is the experiment of the paper's Appendix D: the coarse latents fix the
+    overall shape, the fine ones add local detail.
+
+    Args:
+        x: images ``(B, C, H, W)`` in ``[0, 1]``.
+        scales: indices in ``0 … num_scales − 1`` to resample (empty: plain reconstruction).
+
+    Returns:
+        ``(B, n, C, H, W)``: ``n`` variations of every image.
+    """
+    scales = sorted({int(s) for s in scales})
+    if any(not 0 <= s < model.num_scales for s in scales):
+        raise ValueError(f"scales must be in 0..{model.num_scales - 1}, got {scales}")
+    levels = scale_levels(model, x.shape[1:])  # (C, H, W)
+    z = resample_latents(encode(model, x), levels, scales, n, temperature, generator)
+    out = decode(model, z.flatten(0, 1))  # (B·n, C, H, W)
+    return out.view(*z.shape[:2], *x.shape[1:])  # (B, n, C, H, W)
+
+
+def nearest_neighbours(
+    queries: torch.Tensor, data: torch.Tensor, k: int = 3, chunk: int = 4096
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The ``k`` nearest images of ``data`` to every query, by L2 distance in pixel space.
+
+    ``‖q − d‖² = ‖q‖² − 2 q·d + ‖d‖²``, one matrix product per chunk of ``data`` (no Python loop
+    over images). Returns ``(distances, indices)``, both ``(Q, k)``, nearest first.
+    """
+    q = queries.flatten(1).double()  # (Q, D)
+    q_sq = q.pow(2).sum(1, keepdim=True)  # (Q, 1)
+    best_d = q.new_full((len(q), 0), 0.0)  # (Q, 0): grows to (Q, k)
+    best_i = torch.empty(len(q), 0, dtype=torch.long)
+    for start in range(0, len(data), chunk):
+        d = data[start:start + chunk].flatten(1).double()  # (N_c, D)
+        dist2 = q_sq - 2.0 * q @ d.T + d.pow(2).sum(1)  # (Q, N_c)
+        cand_d = torch.cat((best_d, dist2.clamp_min(0.0).sqrt()), dim=1)  # (Q, k + N_c)
+        cand_i = torch.cat((best_i, torch.arange(start, start + len(d)).expand(len(q), -1)), 1)
+        best_d, pos = cand_d.topk(min(k, cand_d.shape[1]), dim=1, largest=False)  # (Q, k)
+        best_i = cand_i.gather(1, pos)  # (Q, k)
+    return best_d.float(), best_i
+
+
+@torch.no_grad()
+def image_bits_per_dim(
+    model: RealNVP,
+    x: torch.Tensor,
+    draws: int = 1,
+    seed: int = 0,
+    batch_size: int = 256,
+) -> torch.Tensor:
+    """Bits/dim of every image of ``x`` ``(N, C, H, W)`` (8-bit values ``k/255``): ``(N,)``.
+
+    ``−log₂ P(x) / D ≈ −(log N(z) + log|det ∂z/∂x̃|) / (D ln 2) + 8`` with ``x̃`` the uniformly
+    dequantized image (paper §4.1), averaged over ``draws`` noise draws; eval mode.
+    """
+    was_training = model.training
+    model.eval()
+    gen = torch.Generator().manual_seed(seed)
+    total = torch.zeros(len(x), dtype=torch.float64)
+    try:
+        for _ in range(draws):
+            for i in range(0, len(x), batch_size):
+                xb = dequantize(x[i:i + batch_size], generator=gen).to(_device(model))
+                z, sldj = model(xb, dequantize=False)
+                total[i:i + len(xb)] += bits_per_dim(z, sldj).double().cpu()
+    finally:
+        model.train(was_training)
+    return (total / draws).float()
+
+
+def grid_figure(
+    rows: Sequence[torch.Tensor],
+    titles: Sequence[str] | None = None,
+    nrow: int | None = None,
+    inches_per_image: float = 0.75,
+) -> Figure:
+    """One image grid per entry of ``rows`` (each ``(N, C, H, W)`` in ``[0, 1]``), stacked
+    vertically, in a figure sized to the grids (grey levels drawn as they are: 0 black, 1 white).
+
+    ``nrow``: images per line of a grid (default: all of a row's images on one line).
+    """
+    grids = [make_grid(r, nrow=nrow or len(r)) for r in rows]  # (H', W') or (H', W', C) each
+    width = max(g.shape[1] for g in grids)
+    img_inch = inches_per_image / (rows[0].shape[-1] + 2)  # inches per pixel of the grid
+    pads = [0.25 if titles and titles[k] else 0.05 for k in range(len(grids))]  # title room
+    heights = [g.shape[0] * img_inch + pad for g, pad in zip(grids, pads, strict=True)]
+    fig, axes = plt.subplots(len(grids), 1, squeeze=False, layout="constrained",
+                             gridspec_kw={"height_ratios": heights},
+                             figsize=(width * img_inch + 0.1, sum(heights) + 0.1))
+    for k, (g, ax) in enumerate(zip(grids, axes[:, 0], strict=True)):
+        ax.imshow(g, cmap="gray" if g.ndim == 2 else None, vmin=0, vmax=1,
+                  interpolation="nearest")
+        ax.set_axis_off()
+        if titles is not None:
+            ax.set_title(titles[k], fontsize=9)
+    return fig
