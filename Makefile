@@ -1,12 +1,13 @@
 # `make book`: build the HTML book (executes every chapter) into _build/html.
 # `make test`: lint (ruff) + unit tests + every notebook executed by nbval.
+# `make browser-test`: the built book checked in headless Chromium (after `make book`).
 # Both create the virtual environment .venv from requirements.txt on first use.
 
 VENV ?= .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: book test clean
+.PHONY: book test browser-test lint-workflows clean
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -15,11 +16,19 @@ $(VENV)/.installed: requirements.txt pyproject.toml
 	touch $@
 
 book: $(VENV)/.installed
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	env -u MPLBACKEND $(BIN)/jupyter-book build . -W -n --keep-going
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
-	$(BIN)/pytest tests book --nbval-lax --nbval-current-env
+	$(BIN)/pytest tests book --nbval-lax --nbval-current-env --ignore=tests/browser
+
+# After `make book`: every page in headless Chromium (Debian's `chromium`); screenshots of every
+# chapter in _build/screenshots/.
+browser-test: $(VENV)/.installed
+	NVP_BROWSER_TESTS=1 $(BIN)/pytest tests/browser
+
+lint-workflows: $(VENV)/.installed
+	$(BIN)/actionlint -no-color .github/workflows/book.yml
 
 clean:
 	rm -rf _build
