@@ -1,4 +1,7 @@
-"""Command line: ``python -m nvp train | evaluate | sample`` (see ``--help`` of each)."""
+"""Command line: ``python -m nvp train | evaluate | sample`` (see ``--help`` of each).
+
+``torchrun --nproc_per_node=N -m nvp train …`` trains on N processes (see :mod:`nvp.distributed`).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +13,9 @@ import torch
 from .checkpoint import load_checkpoint, model_from_checkpoint
 from .config import Config
 from .data import DATASETS, image_shape, load_dataset
+from .distributed import session
 from .grid import save_grid
-from .train import default_device, evaluate, train
+from .training import default_device, evaluate, train
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,8 +39,12 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--train-subset", type=int, default=0, help="use the first N training images")
     t.add_argument("--test-subset", type=int, default=0, help="use the first N held-out images")
     t.add_argument("--seed", type=int, default=d.seed)
-    t.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda if present)")
+    t.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda if present;"
+                   " under torchrun cuda:LOCAL_RANK, or cpu)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
+    t.add_argument("--compile", action="store_true", help="torch.compile the model (opt-in)")
+    t.add_argument("--sync-bn", action="store_true",
+                   help="under torchrun: batch-norm statistics over the global batch")
 
     e = sub.add_parser("evaluate", help="held-out bits/dim of a checkpoint")
     e.add_argument("--checkpoint", required=True)
@@ -68,11 +76,14 @@ def main(argv: list[str] | None = None) -> int:
                 num_scales=args.num_scales, mid_channels=args.mid_channels,
                 num_blocks=args.num_blocks, hflip=args.hflip, train_subset=args.train_subset,
                 test_subset=args.test_subset, seed=args.seed, in_channels=c, image_size=(h, w),
+                compile=args.compile, sync_bn=args.sync_bn,
             )
-            _, metrics = train(config, args.out, resume=args.resume, device=device,
-                               progress=not args.quiet)
-            print(f"best held-out bits/dim: {metrics['best_test_bpd']:.4f} "
-                  f"(epoch {metrics['best_epoch']})")
+            with session(args.device) as dist:  # None unless started by torchrun
+                _, metrics = train(config, args.out, resume=args.resume, device=device,
+                                   progress=not args.quiet, dist=dist)
+            if dist is None or dist.is_main:
+                print(f"best held-out bits/dim: {metrics['best_test_bpd']:.4f} "
+                      f"(epoch {metrics['best_epoch']})")
         elif args.command == "evaluate":
             ckpt = load_checkpoint(args.checkpoint)
             model = model_from_checkpoint(ckpt).to(device)

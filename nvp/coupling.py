@@ -87,7 +87,9 @@ class AffineCoupling(Flow):
         return self._masks[key]
 
     def _s_t(self, x_id: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        s_raw, t = self.st_net(x_id).chunk(2, dim=1)  # each (B, c, H, W)
+        # Under autocast the s/t network may compute in bf16; s and t come back in x's dtype, so
+        # the affine map and its log-det Σ s stay in full precision: Σ s is exact for the s used.
+        s_raw, t = self.st_net(x_id).to(x_id.dtype).chunk(2, dim=1)  # each (B, c, H, W)
         return self.scale * torch.tanh(s_raw), t
 
     def forward(

@@ -20,6 +20,7 @@ from .checks import check_finite, check_shape, check_tensor, check_unit_interval
 from .coupling import CHANNEL_WISE, CHECKERBOARD, AffineCoupling
 from .flows import Flow, FlowSequence
 from .preprocess import Logit
+from .resnet import ResNet
 from .squeeze import squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
 
 
@@ -71,6 +72,7 @@ class RealNVP(nn.Module):
         num_blocks: residual blocks per s/t ResNet.
         data_constraint: β of the logit pre-processing (paper §4.1).
         image_size: ``(H, W)`` that :meth:`sample` draws by default (optional).
+        channels_last: run the s/t networks on NHWC-stored activations (faster; same values).
     """
 
     def __init__(
@@ -81,6 +83,7 @@ class RealNVP(nn.Module):
         num_blocks: int = 8,
         data_constraint: float = 0.9,
         image_size: tuple[int, int] | None = None,
+        channels_last: bool = True,
     ) -> None:
         super().__init__()
         for name, v in (("in_channels", in_channels), ("num_scales", num_scales),
@@ -96,6 +99,9 @@ class RealNVP(nn.Module):
             Scale(in_channels * 2**i, mid_channels * 2**i, num_blocks, last=i == num_scales - 1)
             for i in range(num_scales)
         )
+        for m in self.modules():
+            if isinstance(m, ResNet):
+                m.set_channels_last(channels_last)
         if self.image_size is not None:
             check_shape(torch.empty(1, in_channels, *self.image_size), in_channels, self.factor,
                         "image_size")
@@ -126,19 +132,27 @@ class RealNVP(nn.Module):
         return x, sldj
 
     def forward(
-        self, x: torch.Tensor, reverse: bool = False, dequantize: bool = True
+        self, x: torch.Tensor, reverse: bool = False, dequantize: bool = True,
+        validate: bool = True,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``x -> (z, sldj)``, or ``z -> (x, sldj)`` with ``reverse=True`` (x clamped to [0, 1])."""
+        """``x -> (z, sldj)``, or ``z -> (x, sldj)`` with ``reverse=True`` (x clamped to [0, 1]).
+
+        ``validate=False`` skips the value checks (range, NaN), the one host–device sync of a
+        call: for a trainer feeding data it has already checked once. Type and shape are always
+        checked (they cost no sync).
+        """
         name = "z" if reverse else "x"
         check_tensor(x, name)
         check_shape(x, self.in_channels, self.factor, name)
         sldj = x.new_zeros(x.shape[0])
         if reverse:
-            check_finite(x, name)
+            if validate:
+                check_finite(x, name)
             y, sldj = self.flow(x, sldj, reverse=True)
             x, sldj = self.logit(y, sldj, reverse=True)
             return x.clamp(0.0, 1.0), sldj
-        check_unit_interval(x, name)
+        if validate:
+            check_unit_interval(x, name)
         if dequantize:
             x = preprocess.dequantize(x)
         y, sldj = self.logit(x, sldj)

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-import nvp.train as train_module
+import nvp.training as train_module
 from nvp.checkpoint import load_checkpoint, load_model, save_checkpoint
 from nvp.cli import main
 from nvp.config import Config
