@@ -13,9 +13,9 @@ the plain step of :mod:`common`; the baseline is :mod:`baseline` with nvp's init
 before timing, both are checked to give the same log-likelihood on the same batch.
 
 Peak memory: ``torch.cuda.max_memory_allocated`` over the timed steps on CUDA; on CPU the growth
-of the process's maximum resident set size (``getrusage``) from just before the first step (model
-and batch built) to the end: activations, gradients, Adam's state and the allocator's slack, so
-a rough upper bound.
+of the process's maximum resident set size (``getrusage``, its peak first reset to the current
+size) from just before the first step (model and batch built) to the end: activations,
+gradients, Adam's state and the allocator's slack, so a rough upper bound.
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def measure(args: argparse.Namespace) -> dict:
     if args.compile:
         model = torch.compile(model)
     x = make_batch(cfg, batch, device)
-    rss0 = max_rss_mib()  # model, optimizer and batch exist; activations and gradients not yet
+    rss0 = max_rss_mib(reset=True)  # model and batch exist; activations, gradients not yet
     with autocast:
         for _ in range(args.warmup):
             train_step(model, opt, x)

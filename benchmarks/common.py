@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import math
+import os
 import resource
 import sys
 from dataclasses import dataclass
@@ -96,8 +98,13 @@ def train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor) ->
     return plain_train_step(model, opt, x)
 
 
-def max_rss_mib() -> float:
-    """Peak resident set size of this process so far (Linux reports KiB)."""
+def max_rss_mib(reset: bool = False) -> float:
+    """Peak resident set size of this process (Linux reports KiB); ``reset`` first lowers the
+    peak to the current size (``/proc/self/clear_refs``), so that earlier peaks (imports) do not
+    hide later ones."""
+    if reset:
+        with contextlib.suppress(OSError):
+            Path("/proc/self/clear_refs").write_text("5")
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -117,7 +124,6 @@ def machine() -> str:
         load = Path("/proc/loadavg").read_text().split()[:3]
     except OSError:
         load = ["?"]
-    import os
     gpu = torch.cuda.get_device_name() if torch.cuda.is_available() else "no GPU"
     return (f"{cpu}, {os.cpu_count()} cores, torch {torch.__version__}, {gpu}, "
             f"OMP threads {torch.get_num_threads()}, load average {' '.join(load)}")

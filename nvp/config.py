@@ -15,8 +15,8 @@ class Config:
     # --- data -------------------------------------------------------------------------------
     dataset: str = "mnist5k"  # one of nvp.data.DATASETS
     hflip: bool = False  # random horizontal flips (CIFAR-10 augmentation; not for digits)
-    train_subset: int = 0  # use only the first N training images (0 = all)
-    test_subset: int = 0  # use only the first N held-out images (0 = all)
+    train_subset: int = 0  # only the first N training images (0 = all; mnist5k is sorted by class)
+    test_subset: int = 0  # only the first N held-out images (0 = all; mnist5k is sorted by class)
     # --- model (paper §4.1; RealNVP keyword arguments) ----------------------------------------
     in_channels: int = 1  # image channels: 1 for MNIST, 3 for CIFAR-10
     image_size: tuple[int, int] = (28, 28)  # (H, W); multiples of 2**(num_scales - 1)

@@ -43,27 +43,25 @@ def encode(model: RealNVP, x: torch.Tensor, batch_size: int = 256) -> torch.Tens
 
     Runs in eval mode (batch norm uses its running statistics) and restores the mode after.
     """
-    was_training = model.training
-    model.eval()
-    try:
-        zs = [model(x[i:i + batch_size].to(_device(model)), dequantize=False)[0]
-              for i in range(0, len(x), batch_size)]
-    finally:
-        model.train(was_training)
-    return torch.cat(zs).cpu()  # (N, C, H, W)
+    return _batched(model, x, batch_size, dequantize=False)
 
 
 @torch.no_grad()
 def decode(model: RealNVP, z: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """``x = f⁻¹(z)``: images ``(N, C, H, W)`` in ``[0, 1]`` (eval mode)."""
+    return _batched(model, z, batch_size, reverse=True)
+
+
+def _batched(model: RealNVP, x: torch.Tensor, batch_size: int, **kwargs: bool) -> torch.Tensor:
+    """``model(x, **kwargs)[0]`` in batches, in eval mode (restored after), on the CPU."""
     was_training = model.training
     model.eval()
     try:
-        xs = [model(z[i:i + batch_size].to(_device(model)), reverse=True)[0]
-              for i in range(0, len(z), batch_size)]
+        out = [model(x[i:i + batch_size].to(_device(model)), **kwargs)[0]
+               for i in range(0, len(x), batch_size)]
     finally:
         model.train(was_training)
-    return torch.cat(xs).cpu()  # (N, C, H, W)
+    return torch.cat(out).cpu()  # (N, C, H, W)
 
 
 def interpolate_latents(
