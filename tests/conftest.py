@@ -1,16 +1,13 @@
-"""Shared fixtures: seeded RNG that does not leak, and weight randomisation.
+"""Shared fixture: a seeded RNG that does not leak between tests.
 
-A freshly built coupling is the identity (its last convolution starts at zero), which would make
-every log-det test pass trivially; :func:`randomize_` gives every parameter and every batch-norm
-statistic random values first.
+Weight randomisation lives in the package (``nvp.trace.randomize_``): a freshly built coupling is
+the identity, which would make every log-det test pass trivially.
 """
 
 from __future__ import annotations
 
 import pytest
 import torch
-
-from nvp.trace import randomize_
 
 
 @pytest.fixture(autouse=True)
@@ -21,4 +18,3 @@ def seed():
         yield
 
 
-__all__ = ["randomize_"]  # the tests import it from here

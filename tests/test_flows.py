@@ -10,10 +10,10 @@ from collections.abc import Callable
 
 import pytest
 import torch
-from conftest import randomize_
 
 import nvp
 from nvp.flows import Flow
+from nvp.trace import randomize_
 
 
 class ModelAsFlow(Flow):

@@ -6,9 +6,9 @@ import re
 
 import pytest
 import torch
-from conftest import randomize_
 
 import nvp
+from nvp.trace import randomize_
 
 
 def tiny(**kw) -> nvp.RealNVP:

@@ -6,9 +6,9 @@ import math
 
 import pytest
 import torch
-from conftest import randomize_
 
 from nvp.toy import ToyFlow, hand_coupling, train_toy, two_moons
+from nvp.trace import randomize_
 
 
 def random_flow() -> ToyFlow:
