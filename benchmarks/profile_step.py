@@ -14,24 +14,12 @@ host from queueing work ahead.
 from __future__ import annotations
 
 import argparse
-from collections import Counter
 
 import torch
 from common import CONFIGS, build, make_batch, train_step
 from torch.profiler import ProfilerActivity, profile
-from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
 
-
-class OpCounter(TorchDispatchMode):
-    """Counts every operator call that reaches the kernels."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ops: Counter[str] = Counter()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.ops[str(func.overloadpacket)] += 1
-        return func(*args, **(kwargs or {}))
+from nvp.testing import OpCounter, uncounted
 
 
 def main() -> None:
@@ -49,19 +37,13 @@ def main() -> None:
     x = make_batch(CONFIGS[args.config], args.batch_size, device)
     train_step(model, opt, x)  # warm-up (allocations, oneDNN/cuDNN kernel choice, masks)
     if args.count:
-        step = opt.step
-
-        def uncounted_step(*a, **kw):  # on CPU, Adam reads its step counts with .item()
-            with _disable_current_modes():
-                return step(*a, **kw)
-
-        opt.step = uncounted_step
+        opt.step = uncounted(opt.step)  # on CPU, Adam reads its step counts with .item()
         with OpCounter() as counter:
             train_step(model, opt, x)
         ops = counter.ops
         print(f"{args.impl} {args.config}: {sum(ops.values())} ops per training step, "
-              f"{ops['aten._local_scalar_dense']} host–device sync(s), "
-              f"{ops['aten.lift_fresh']} tensor(s) from Python data; "
+              f"{counter.syncs} host–device sync(s), "
+              f"{counter.from_python} tensor(s) from Python data; "
               f"most frequent: {ops.most_common(5)}")
         return
     acts = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])

@@ -23,6 +23,12 @@ _ALT_ORDER = (0, 3, 1, 2)
 _ALT_INVERSE = (0, 2, 3, 1)  # _ALT_INVERSE[_ALT_ORDER[i]] == i
 
 
+def _reorder(x: torch.Tensor, order: tuple[int, ...]) -> torch.Tensor:
+    """``x[:, order]`` as one stack of views: indexing with a tuple would build an index tensor
+    from Python data, a host-to-device copy on a GPU, twice per training step."""
+    return torch.stack([x[:, k] for k in order], dim=1)
+
+
 def squeeze(x: torch.Tensor) -> torch.Tensor:
     """``(B, C, H, W) -> (B, 4C, H/2, W/2)``, channel ``4c + 2·dy + dx``."""
     b, c, h, w = x.shape
@@ -44,7 +50,7 @@ def squeeze_alt(x: torch.Tensor) -> torch.Tensor:
     b, c, h, w = x.shape
     x = x.view(b, c, h // 2, 2, w // 2, 2)  # (B, C, H/2, dy, W/2, dx)
     x = x.permute(0, 3, 5, 1, 2, 4).reshape(b, 4, c, h // 2, w // 2)  # (B, k, C, H/2, W/2)
-    x = x[:, _ALT_ORDER]  # (B, k', C, H/2, W/2): offsets (0,0), (1,1), (0,1), (1,0)
+    x = _reorder(x, _ALT_ORDER)  # (B, k', C, H/2, W/2): offsets (0,0), (1,1), (0,1), (1,0)
     return x.reshape(b, 4 * c, h // 2, w // 2)  # (B, 4C, H/2, W/2)
 
 
@@ -52,7 +58,7 @@ def unsqueeze_alt(x: torch.Tensor) -> torch.Tensor:
     """Inverse of :func:`squeeze_alt`: ``(B, 4C, H/2, W/2) -> (B, C, H, W)``."""
     b, c4, h, w = x.shape
     c = c4 // 4
-    x = x.view(b, 4, c, h, w)[:, _ALT_INVERSE]  # (B, k, C, H/2, W/2), k = 2·dy + dx
+    x = _reorder(x.view(b, 4, c, h, w), _ALT_INVERSE)  # (B, k, C, H/2, W/2), k = 2·dy + dx
     x = x.view(b, 2, 2, c, h, w).permute(0, 3, 4, 1, 5, 2)  # (B, C, H/2, dy, W/2, dx)
     return x.reshape(b, c, 2 * h, 2 * w)  # (B, C, H, W)
 

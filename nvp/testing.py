@@ -20,10 +20,13 @@ example on its own, which a per-example Jacobian needs).
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import torch
 from torch import nn
+from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
 
 from .trace import randomize_
 
@@ -126,3 +129,44 @@ def check_flow(
             f"reverse pass does not subtract what forward added: sldj goes {sldj0.tolist()} -> "
             f"{sldj_back.tolist()} (max error {errors['cancel']:.3g} > atol = {atol:g})")
     return errors
+
+
+class OpCounter(TorchDispatchMode):
+    """Counts the operators that reach the kernels (below autograd), on any device.
+
+    Device-independent proxies for a GPU's costs (``benchmarks/profile_step.py``, the tests):
+    ``sum(ops.values())`` ~ kernel launches; :attr:`syncs` ~ host–device synchronisations
+    (``.item()``, ``bool(tensor)``: the host waits for the GPU); :attr:`from_python` ~ tensors
+    built from Python data (``x[:, (0, 3)]``, ``torch.tensor([...])``: a host-to-device copy).
+
+        with OpCounter() as counter:
+            train_step(...)
+        assert counter.syncs == 1
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.ops: Counter[str] = Counter()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops[str(func.overloadpacket)] += 1
+        return func(*args, **(kwargs or {}))
+
+    @property
+    def syncs(self) -> int:
+        return self.ops["aten._local_scalar_dense"]
+
+    @property
+    def from_python(self) -> int:
+        return self.ops["aten.lift_fresh"]
+
+
+def uncounted(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """``fn``, run outside any :class:`OpCounter`: ``optimizer.step = uncounted(optimizer.step)``
+    (on CPU, Adam reads its step counts with ``.item()``, which is not a device sync there)."""
+
+    def call(*args: Any, **kwargs: Any) -> Any:
+        with _disable_current_modes():
+            return fn(*args, **kwargs)
+
+    return call

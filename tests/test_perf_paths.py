@@ -2,39 +2,14 @@
 
 from __future__ import annotations
 
-from collections import Counter
-
 import pytest
 import torch
-from torch.utils._python_dispatch import TorchDispatchMode, _disable_current_modes
 
 import nvp
 from nvp.config import Config
+from nvp.testing import OpCounter, uncounted
+from nvp.trace import randomize_
 from nvp.training import l2_of, train_step
-
-
-class SyncCounter(TorchDispatchMode):
-    """Counts host–device syncs (``.item()``, ``bool(tensor)``) below autograd."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.ops: Counter[str] = Counter()
-
-    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
-        self.ops[str(func.overloadpacket)] += 1
-        return func(*args, **(kwargs or {}))
-
-    @property
-    def syncs(self) -> int:
-        return self.ops["aten._local_scalar_dense"]
-
-
-def randomize_(model: torch.nn.Module) -> torch.nn.Module:
-    """Away from the identity start (s = t = 0), where any two paths agree trivially."""
-    with torch.no_grad():
-        for p in model.parameters():
-            p.add_(0.3 * torch.randn_like(p))
-    return model
 
 
 def tiny(**kw) -> nvp.RealNVP:
@@ -45,9 +20,9 @@ def tiny(**kw) -> nvp.RealNVP:
 def test_validate_false_skips_the_sync_and_changes_nothing_else():
     model = randomize_(tiny()).eval()
     x = torch.rand(3, 1, 8, 8)
-    with SyncCounter() as checked:
+    with OpCounter() as checked:
         a = model(x, dequantize=False)
-    with SyncCounter() as fast:
+    with OpCounter() as fast:
         b = model(x, dequantize=False, validate=False)
     assert checked.syncs == 1 and fast.syncs == 0
     for u, v in zip(a, b, strict=True):
@@ -60,17 +35,12 @@ def test_a_training_step_syncs_once():
     model = tiny()
     config = Config()
     optimizer = torch.optim.Adam(model.parameters())
-    step = optimizer.step
-
-    def uncounted_step():  # Adam on CPU reads its step counts with .item(); not a device sync
-        with _disable_current_modes():
-            return step()
-
-    optimizer.step = uncounted_step
+    optimizer.step = uncounted(optimizer.step)  # on CPU Adam reads step counts with .item()
     x = nvp.dequantize(torch.rand(4, 1, 8, 8))
-    with SyncCounter() as counter:
+    with OpCounter() as counter:
         train_step(model, optimizer, x, config)
     assert counter.syncs == 1  # reading the loss
+    assert counter.from_python == 0  # no host-to-device copies of Python data (squeeze_alt)
 
 
 @pytest.mark.parametrize("dtype,tol", [(torch.float32, 1e-5), (torch.float64, 1e-12)])
