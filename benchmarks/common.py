@@ -40,19 +40,20 @@ CONFIGS: dict[str, BenchConfig] = {
 }
 
 
-def build_nvp(cfg: BenchConfig, device: torch.device) -> nn.Module:
+def build_nvp(cfg: BenchConfig, device: torch.device, data_constraint: float = 0.9) -> nn.Module:
     return nvp.RealNVP(in_channels=cfg.in_channels, num_scales=cfg.num_scales,
                        mid_channels=cfg.mid_channels, num_blocks=cfg.num_blocks,
-                       image_size=(cfg.size, cfg.size)).to(device)
+                       data_constraint=data_constraint, image_size=(cfg.size, cfg.size)).to(device)
 
 
-def build(impl: str, cfg: BenchConfig, device: torch.device, seed: int = 0):
+def build(impl: str, cfg: BenchConfig, device: torch.device, seed: int = 0,
+          data_constraint: float = 0.9):
     """``(model, optimizer)``; the baseline gets the nvp model's initial weights."""
     torch.manual_seed(seed)
-    model = build_nvp(cfg, device)
+    model = build_nvp(cfg, device, data_constraint)
     if impl == "baseline":
         base = BaselineRealNVP(cfg.in_channels, cfg.num_scales, cfg.mid_channels,
-                               cfg.num_blocks).to(device)
+                               cfg.num_blocks, data_constraint).to(device)
         model = load_from_nvp(base, model)
     # foreach: the multi-tensor Adam that CUDA uses by default, on every device
     return model, torch.optim.Adam(model.parameters(), lr=1e-3, foreach=True)

@@ -11,7 +11,7 @@ import sys
 import torch
 
 from .checkpoint import load_checkpoint, model_from_checkpoint
-from .config import Config
+from .config import LR_SCHEDULES, Config
 from .data import DATASETS, image_shape, load_dataset
 from .distributed import session
 from .grid import save_grid
@@ -30,11 +30,15 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
     t.add_argument("--batch-size", type=int, default=d.batch_size)
     t.add_argument("--lr", type=float, default=d.lr)
+    t.add_argument("--lr-schedule", choices=LR_SCHEDULES, default=d.lr_schedule,
+                   help="cosine: decay to 0 over --epochs")
     t.add_argument("--weight-decay", type=float, default=d.weight_decay)
     t.add_argument("--max-grad-norm", type=float, default=d.max_grad_norm)
     t.add_argument("--num-scales", type=int, default=d.num_scales)
     t.add_argument("--mid-channels", type=int, default=d.mid_channels)
     t.add_argument("--num-blocks", type=int, default=d.num_blocks)
+    t.add_argument("--data-constraint", type=float, default=d.data_constraint,
+                   help="β of the logit pre-processing (paper: 0.9; MNIST: 0.99998)")
     t.add_argument("--hflip", action="store_true", help="random horizontal flips (CIFAR-10)")
     t.add_argument("--train-subset", type=int, default=0, help="use the first N training images")
     t.add_argument("--test-subset", type=int, default=0, help="use the first N held-out images")
@@ -72,11 +76,12 @@ def main(argv: list[str] | None = None) -> int:
             c, h, w = image_shape(args.dataset)
             config = Config(
                 dataset=args.dataset, epochs=args.epochs, batch_size=args.batch_size,
-                lr=args.lr, weight_decay=args.weight_decay, max_grad_norm=args.max_grad_norm,
-                num_scales=args.num_scales, mid_channels=args.mid_channels,
-                num_blocks=args.num_blocks, hflip=args.hflip, train_subset=args.train_subset,
-                test_subset=args.test_subset, seed=args.seed, in_channels=c, image_size=(h, w),
-                compile=args.compile, sync_bn=args.sync_bn,
+                lr=args.lr, lr_schedule=args.lr_schedule, weight_decay=args.weight_decay,
+                max_grad_norm=args.max_grad_norm, num_scales=args.num_scales,
+                mid_channels=args.mid_channels, num_blocks=args.num_blocks,
+                data_constraint=args.data_constraint, hflip=args.hflip,
+                train_subset=args.train_subset, test_subset=args.test_subset, seed=args.seed,
+                in_channels=c, image_size=(h, w), compile=args.compile, sync_bn=args.sync_bn,
             )
             with session(args.device) as dist:  # None unless started by torchrun
                 _, metrics = train(config, args.out, resume=args.resume, device=device,

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 
 from .model import RealNVP
 
+LR_SCHEDULES = ("constant", "cosine")
+
 
 @dataclass
 class Config:
@@ -23,11 +25,12 @@ class Config:
     num_scales: int = 2  # scales of the multi-scale architecture
     mid_channels: int = 64  # s/t ResNet width at the first scale (doubles per scale)
     num_blocks: int = 8  # residual blocks in every s/t ResNet
-    data_constraint: float = 0.9  # β of the logit pre-processing
+    data_constraint: float = 0.9  # β of the logit: 0.9 is the paper's (CIFAR-10); MNIST: 0.99998
     # --- optimisation (paper §4.1: Adam, L2 on weight-norm scales) ----------------------------
     epochs: int = 10  # passes over the training set
     batch_size: int = 64  # images per step
     lr: float = 1e-3  # Adam learning rate
+    lr_schedule: str = "constant"  # or "cosine": lr·(1 + cos(π·step/steps))/2, down to 0 at the end
     weight_decay: float = 5e-5  # L2 coefficient on the weight-norm scales g only
     max_grad_norm: float = 100.0  # gradient-norm clipping
     eval_batch_size: int = 500  # images per step when measuring held-out bits/dim
@@ -40,6 +43,8 @@ class Config:
 
     def __post_init__(self) -> None:
         self.image_size = (int(self.image_size[0]), int(self.image_size[1]))
+        if self.lr_schedule not in LR_SCHEDULES:
+            raise ValueError(f"lr_schedule must be one of {LR_SCHEDULES}, got {self.lr_schedule!r}")
 
     def to_dict(self) -> dict:
         """Plain types only, so a checkpoint loads with ``torch.load(weights_only=True)``."""

@@ -111,6 +111,16 @@ def epoch_batches(
         yield (x if dist is None else x[dist.share(len(x))]), len(x)
 
 
+def learning_rate(config: Config, step: int, total_steps: int) -> float:
+    """The learning rate of step ``step`` (0-based) of ``total_steps``: ``config.lr``, or with
+    ``lr_schedule="cosine"`` ``lr·(1 + cos(π·step/total_steps))/2`` (Loshchilov & Hutter 2017).
+
+    A function of the step alone (no scheduler state), so resuming needs nothing extra."""
+    if config.lr_schedule == "constant":
+        return config.lr
+    return config.lr * 0.5 * (1.0 + math.cos(math.pi * min(step / total_steps, 1.0)))
+
+
 def l2_of(scales: list[torch.Tensor], coefficient: float) -> torch.Tensor:
     """``coefficient · Σ g²``, as :func:`~nvp.loss.l2_penalty`, over a list found once: one
     reduction over all magnitudes instead of one per layer (hundreds of kernels on a GPU)."""
@@ -170,9 +180,13 @@ def train_epoch(
     scales = weight_norm_scales(model)
     model.train()
     total, count = 0.0, 0
+    steps_per_epoch = math.ceil(len(data) / config.batch_size)
     bar = tqdm(epoch_batches(data, config, epoch, dist), desc=f"epoch {epoch}", leave=False,
-               total=math.ceil(len(data) / config.batch_size), disable=not progress)
+               total=steps_per_epoch, disable=not progress)
     for x, n in bar:
+        lr = learning_rate(config, step, config.epochs * steps_per_epoch)
+        for group in optimizer.param_groups:
+            group["lr"] = lr
         step += 1
         try:
             loss = train_step(model, optimizer, x, config, n, dist, scales)

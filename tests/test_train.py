@@ -49,6 +49,36 @@ def test_resume_equals_uninterrupted_run(tmp_path):
     assert len(metrics["test_bpd"]) == 2
 
 
+def test_cosine_schedule_resumes_exactly_after_a_crash(tmp_path):
+    log = lambda s: s  # noqa: E731
+    config = tiny_config(epochs=2, lr_schedule="cosine")
+    straight, _ = train_module.train(config, tmp_path / "a", device="cpu", progress=False, log=log)
+
+    def crash(epoch, metrics):
+        raise KeyboardInterrupt  # killed after epoch 1, its checkpoint on disk
+
+    with pytest.raises(KeyboardInterrupt):
+        train_module.train(config, tmp_path / "b", device="cpu", progress=False, log=log,
+                           on_epoch=crash)
+    resumed, _ = train_module.train(config, tmp_path / "b", resume=True, device="cpu",
+                                    progress=False, log=log)
+    a, b = params(straight), params(resumed)
+    for k in a:
+        torch.testing.assert_close(a[k], b[k], rtol=0, atol=0, msg=k)
+
+
+def test_learning_rate_schedules():
+    lr = train_module.learning_rate
+    constant, cosine = tiny_config(lr=1e-3), tiny_config(lr=1e-3, lr_schedule="cosine")
+    assert [lr(constant, s, 100) for s in (0, 50, 99)] == [1e-3] * 3
+    assert lr(cosine, 0, 100) == 1e-3
+    assert lr(cosine, 50, 100) == pytest.approx(5e-4, rel=1e-12)  # half way: half the rate
+    assert lr(cosine, 75, 100) == pytest.approx(1e-3 * (1 + 2**-0.5 * -1) / 2, rel=1e-12)
+    assert lr(cosine, 100, 100) == pytest.approx(0, abs=1e-18)
+    with pytest.raises(ValueError, match="lr_schedule"):
+        tiny_config(lr_schedule="step")
+
+
 def test_save_load_gives_identical_outputs(tmp_path):
     model, _ = train_module.train(tiny_config(epochs=1), tmp_path, device="cpu", progress=False,
                                   log=lambda s: s)
@@ -146,6 +176,16 @@ def test_cli_end_to_end(tmp_path, capsys):
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert main(["sample", "--checkpoint", str(tmp_path / "nope.pt"), "--out", str(png)]) == 1
     assert "no checkpoint" in capsys.readouterr().err
+
+
+def test_cli_passes_the_preprocessing_and_schedule_options(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--epochs", "1", "--out", str(out), "--quiet", "--mid-channels", "4",
+                 "--num-blocks", "1", "--train-subset", "32", "--test-subset", "32",
+                 "--device", "cpu", "--data-constraint", "0.99998", "--lr-schedule", "cosine"]) == 0
+    config = load_checkpoint(out / "last.pt")["config"]
+    assert config["data_constraint"] == 0.99998 and config["lr_schedule"] == "cosine"
+    assert load_model(out / "last.pt").logit.data_constraint == 0.99998
 
 
 def test_python_dash_m_nvp_help():
