@@ -47,6 +47,8 @@ def _parser() -> argparse.ArgumentParser:
                    " under torchrun cuda:LOCAL_RANK, or cpu)")
     t.add_argument("--quiet", action="store_true", help="no progress bars")
     t.add_argument("--compile", action="store_true", help="torch.compile the model (opt-in)")
+    t.add_argument("--bf16", action="store_true",
+                   help="s/t networks in bfloat16 in training steps (faster on recent hardware)")
     t.add_argument("--sync-bn", action="store_true",
                    help="under torchrun: batch-norm statistics over the global batch")
 
@@ -81,7 +83,8 @@ def main(argv: list[str] | None = None) -> int:
                 mid_channels=args.mid_channels, num_blocks=args.num_blocks,
                 data_constraint=args.data_constraint, hflip=args.hflip,
                 train_subset=args.train_subset, test_subset=args.test_subset, seed=args.seed,
-                in_channels=c, image_size=(h, w), compile=args.compile, sync_bn=args.sync_bn,
+                in_channels=c, image_size=(h, w), compile=args.compile, bf16=args.bf16,
+                sync_bn=args.sync_bn,
             )
             with session(args.device) as dist:  # None unless started by torchrun
                 _, metrics = train(config, args.out, resume=args.resume, device=device,

@@ -35,9 +35,10 @@ class Config:
     max_grad_norm: float = 100.0  # gradient-norm clipping
     eval_batch_size: int = 500  # images per step when measuring held-out bits/dim
     seed: int = 0  # seeds initialisation, shuffling and dequantization noise
-    # --- speed and scale (the first two change no value; see benchmarks/RESULTS.md) -----------
+    # --- speed and scale (the first two change no value; see benchmarks/RESULTS.md) ----------
     channels_last: bool = True  # s/t networks compute on NHWC-stored activations
     compile: bool = False  # torch.compile the model for training (fails clearly if it cannot)
+    bf16: bool = False  # training steps run the s/t nets in bfloat16 (autocast); evaluation fp32
     sync_bn: bool = False  # several processes: batch-norm statistics over the global batch
     notes: dict = field(default_factory=dict)  # free-form provenance (e.g. how it was trained)
 

@@ -12,7 +12,9 @@ exactly as the uninterrupted run would have.
 Speed: the data are range-checked once per epoch, so steps call the model with
 ``validate=False`` and reading the loss is a step's only host–device sync; small data sets live
 on the GPU and their noise is drawn there; ``cudnn.benchmark`` picks convolution algorithms once
-for the fixed shapes; ``config.compile`` adds ``torch.compile``. Several processes
+for the fixed shapes; ``config.compile`` adds ``torch.compile``; ``config.bf16`` runs the s/t
+networks of training steps in bfloat16 (the coupling casts ``s, t`` back, so the affine maps,
+log-dets and loss stay float32; held-out numbers are always float32). Several processes
 (``torchrun``): see :mod:`nvp.distributed`.
 """
 
@@ -145,7 +147,8 @@ def train_step(
     n = total or len(x)
     world = dist.world_size if dist is not None else 1
     scales = scales if scales is not None else weight_norm_scales(model)
-    z, sldj = model(x, dequantize=False, validate=False)
+    with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=config.bf16):
+        z, sldj = model(x, dequantize=False, validate=False)  # z, sldj: float32 either way
     nll_sum = nll(z, sldj).sum()
     objective = nll_sum * (world / n) + l2_of(scales, config.weight_decay)
     optimizer.zero_grad(set_to_none=True)
@@ -222,8 +225,8 @@ def train(
     """Train ``config`` for ``config.epochs`` epochs, writing ``last.pt`` and ``best.pt``.
 
     With ``resume=True`` it continues from ``out_dir/last.pt`` (its config wins, except
-    ``epochs`` and ``compile``) and ends exactly where an uninterrupted run with the same seed
-    would. Returns the model (best held-out weights are in ``best.pt``) and the metrics.
+    ``epochs``, ``compile`` and ``bf16``) and ends exactly where an uninterrupted run with the
+    same seed would. Returns the model (best held-out weights are in ``best.pt``) and the metrics.
 
     ``dist`` (from :func:`nvp.distributed.session`): this process's part of a data-parallel run
     on ``dist.device``; only process 0 logs, reports and writes checkpoints.
@@ -241,7 +244,7 @@ def train(
     if resume:
         ckpt = load_checkpoint(out / "last.pt")
         config = Config.from_dict({**ckpt["config"], "epochs": config.epochs,
-                                   "compile": config.compile})
+                                   "compile": config.compile, "bf16": config.bf16})
         model = model_from_checkpoint(ckpt).to(device)
         optimizer = make_optimizer(model, config)
         optimizer.load_state_dict(ckpt["optimizer"])

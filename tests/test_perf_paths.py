@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 import torch
 
@@ -71,3 +73,20 @@ def test_bf16_autocast_keeps_the_flow_in_float32():
     with torch.no_grad():
         z32, sldj32 = model(x, dequantize=False)
     torch.testing.assert_close(sldj, sldj32, rtol=1e-2, atol=0)  # bf16 s/t nets, same flow
+
+
+def test_bf16_training_step_is_close_to_float32_and_stays_float32():
+    torch.manual_seed(0)
+    model = randomize_(tiny(), std=0.1)
+    x = nvp.dequantize(torch.rand(8, 1, 8, 8), generator=torch.Generator().manual_seed(1))
+    losses, grads = {}, {}
+    for bf16 in (False, True):
+        m = copy.deepcopy(model)
+        optimizer = torch.optim.SGD(m.parameters(), lr=0.0)  # look at the gradients only
+        losses[bf16] = train_step(m, optimizer, x, Config(bf16=bf16, max_grad_norm=1e9))
+        grads[bf16] = torch.cat([p.grad.flatten() for p in m.parameters()])
+        assert all(p.dtype == torch.float32 for p in m.parameters())
+    assert losses[True] != losses[False]  # bf16 really was used ...
+    assert losses[True] == pytest.approx(losses[False], rel=1e-2)  # ... and the loss is close
+    cos = torch.nn.functional.cosine_similarity(grads[True], grads[False], dim=0)
+    assert cos > 0.99  # the same descent direction

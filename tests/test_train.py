@@ -178,13 +178,15 @@ def test_cli_end_to_end(tmp_path, capsys):
     assert "no checkpoint" in capsys.readouterr().err
 
 
-def test_cli_passes_the_preprocessing_and_schedule_options(tmp_path):
+def test_cli_passes_the_preprocessing_schedule_and_precision_options(tmp_path):
     out = tmp_path / "run"
     assert main(["train", "--epochs", "1", "--out", str(out), "--quiet", "--mid-channels", "4",
                  "--num-blocks", "1", "--train-subset", "32", "--test-subset", "32",
-                 "--device", "cpu", "--data-constraint", "0.99998", "--lr-schedule", "cosine"]) == 0
+                 "--device", "cpu", "--data-constraint", "0.99998", "--lr-schedule", "cosine",
+                 "--bf16"]) == 0
     config = load_checkpoint(out / "last.pt")["config"]
     assert config["data_constraint"] == 0.99998 and config["lr_schedule"] == "cosine"
+    assert config["bf16"]
     assert load_model(out / "last.pt").logit.data_constraint == 0.99998
 
 
