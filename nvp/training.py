@@ -187,9 +187,9 @@ def train_epoch(
     bar = tqdm(epoch_batches(data, config, epoch, dist), desc=f"epoch {epoch}", leave=False,
                total=steps_per_epoch, disable=not progress)
     for x, n in bar:
-        lr = learning_rate(config, step, config.epochs * steps_per_epoch)
-        for group in optimizer.param_groups:
-            group["lr"] = lr
+        if config.lr_schedule != "constant":  # otherwise the optimizer's own rate stands
+            for group in optimizer.param_groups:
+                group["lr"] = learning_rate(config, step, config.epochs * steps_per_epoch)
         step += 1
         try:
             loss = train_step(model, optimizer, x, config, n, dist, scales)

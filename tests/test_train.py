@@ -53,6 +53,10 @@ def test_cosine_schedule_resumes_exactly_after_a_crash(tmp_path):
     log = lambda s: s  # noqa: E731
     config = tiny_config(epochs=2, lr_schedule="cosine")
     straight, _ = train_module.train(config, tmp_path / "a", device="cpu", progress=False, log=log)
+    ckpt = load_checkpoint(tmp_path / "a" / "last.pt")
+    last_lr = ckpt["optimizer"]["param_groups"][0]["lr"]  # the rate of the run's last step
+    assert last_lr == train_module.learning_rate(config, ckpt["step"] - 1, ckpt["step"])
+    assert last_lr < 0.2 * config.lr  # decayed: the schedule was applied
 
     def crash(epoch, metrics):
         raise KeyboardInterrupt  # killed after epoch 1, its checkpoint on disk
