@@ -43,7 +43,7 @@ def _as_png(frame: Figure | bytes) -> bytes:
 
 
 def _html_slider(
-    pngs: list[bytes], description: str, labels: Sequence[str] | None
+    pngs: list[bytes], description: str, labels: Sequence[str] | None, start: int = 0
 ) -> Any:
     """Fallback for ipywidgets 7: plain HTML + inline JS, no kernel and no widget manager."""
     from IPython.display import HTML
@@ -51,7 +51,7 @@ def _html_slider(
     uid = "nvp-frames-" + uuid.uuid4().hex[:8]
 
     def hidden(i: int) -> str:
-        return "" if i == 0 else "display:none"
+        return "" if i == start else "display:none"
 
     imgs = "".join(
         f'<img data-k="{i}" style="max-width:100%;{hidden(i)}" '
@@ -65,7 +65,7 @@ def _html_slider(
                ".forEach(function(e){e.style.display=e.dataset.k==k?'':'none'})")
     return HTML(
         f'<div id="{uid}"><div>{html.escape(description)} '
-        f'<input type="range" min="0" max="{len(pngs) - 1}" value="0" step="1" '
+        f'<input type="range" min="0" max="{len(pngs) - 1}" value="{start}" step="1" '
         f'oninput="{handler}" style="width:50%;vertical-align:middle"> {caps}</div>'
         f"<div>{imgs}</div></div>"
     )
@@ -76,6 +76,7 @@ def frames_slider(
     description: str = "",
     labels: Sequence[str] | None = None,
     play: bool = True,
+    start: int = 0,
 ) -> Any:
     """A slider that flips through precomputed frames, live without a kernel.
 
@@ -84,6 +85,7 @@ def frames_slider(
         description: text shown left of the slider.
         labels: optional caption per frame (e.g. ``"s = 0.5"``), shown next to the slider.
         play: add a ``Play`` button that animates the slider (ipywidgets 8 only).
+        start: the frame shown first (e.g. the most telling one, not the first of the range).
 
     Returns:
         an ipywidgets ``VBox`` on ipywidgets 8; an ``IPython.display.HTML`` object where
@@ -94,23 +96,26 @@ def frames_slider(
         raise ValueError("frames_slider needs at least one frame")
     if labels is not None and len(labels) != len(pngs):
         raise ValueError(f"got {len(labels)} labels for {len(pngs)} frames")
+    if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start < len(pngs):
+        raise ValueError(f"start must be a frame index in [0, {len(pngs) - 1}], got {start!r}")
     if not hasattr(widgets, "Stack"):  # ipywidgets 7 (Colab)
-        return _html_slider(pngs, description, labels)
+        return _html_slider(pngs, description, labels, start)
 
     n = len(pngs)
-    slider = widgets.IntSlider(value=0, min=0, max=n - 1, step=1, description=description,
+    slider = widgets.IntSlider(value=start, min=0, max=n - 1, step=1, description=description,
                                readout=labels is None, continuous_update=True,
                                style={"description_width": "initial"})
-    images = widgets.Stack([widgets.Image(value=p, format="png") for p in pngs], selected_index=0)
+    images = widgets.Stack([widgets.Image(value=p, format="png") for p in pngs],
+                           selected_index=start)
     widgets.jslink((slider, "value"), (images, "selected_index"))
     controls: list[widgets.Widget] = []
     if play:
-        player = widgets.Play(value=0, min=0, max=n - 1, step=1, interval=400)
+        player = widgets.Play(value=start, min=0, max=n - 1, step=1, interval=400)
         widgets.jslink((player, "value"), (slider, "value"))
         controls.append(player)
     controls.append(slider)
     if labels is not None:
-        captions = widgets.Stack([widgets.Label(str(s)) for s in labels], selected_index=0)
+        captions = widgets.Stack([widgets.Label(str(s)) for s in labels], selected_index=start)
         widgets.jslink((slider, "value"), (captions, "selected_index"))
         controls.append(captions)
     row = widgets.HBox(controls, layout=widgets.Layout(flex_flow="row wrap"))  # wraps on phones
