@@ -36,6 +36,8 @@ def main() -> None:
     p.add_argument("--data-constraint", type=float, default=0.9, help="β of the logit")
     p.add_argument("--bf16", action="store_true", help="nvp only: Config.bf16 training steps")
     args = p.parse_args()
+    if args.bf16 and args.impl == "baseline":
+        p.error("--bf16 is nvp's option (the baseline's conv squeeze is not exact under autocast)")
     device = torch.device(args.device)
     cfg = CONFIGS[args.config]
     config = Config(batch_size=cfg.batch_size, lr=1e-3, seed=args.seed, bf16=args.bf16)
