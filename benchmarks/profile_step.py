@@ -17,9 +17,8 @@ import argparse
 
 import torch
 from common import CONFIGS, build, make_batch, train_step
+from opcount import OpCounter, uncounted
 from torch.profiler import ProfilerActivity, profile
-
-from nvp.testing import OpCounter, uncounted
 
 
 def main() -> None:

@@ -1,25 +1,39 @@
 """nvp: Real NVP (Dinh, Sohl-Dickstein & Bengio, 2016), small, correct and fast.
 
-    model = nvp.RealNVP(in_channels=1, num_scales=2, mid_channels=64, num_blocks=8)
+    model = nvp.RealNVP(in_channels=1, num_scales=2, mid_channels=32, num_blocks=2)
     z, sldj = model(x)                 # x in [0, 1], (B, C, H, W); sldj = log|det ∂z/∂x̃|, (B,)
     x, _ = model(z, reverse=True)      # back to images in [0, 1]
+
+The package in three tiers: the maths at the top (``flows``, ``preprocess``, ``vardeq``,
+``squeeze``, ``coupling``, ``resnet``, ``model``, ``loss``, ``checks``, and ``testing``, the
+toolkit that verifies them); ``nvp.training`` runs training; ``nvp.book`` draws the book's
+figures and widgets (``pip install nvp[book]``). ``nvp.data`` loads images.
 """
 
-from .checkpoint import load_checkpoint, load_model, save_checkpoint
-from .config import Config
 from .coupling import AffineCoupling, checkerboard_mask
 from .flows import Flow, FlowSequence
-from .hub import pretrained, pretrained_info
 from .loss import bits_per_dim, gaussian_log_prob, l2_penalty, nll
 from .model import RealNVP, Scale
 from .preprocess import Logit, dequantize
 from .squeeze import Squeeze, squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
-from .training import evaluate, train
+from .training import (
+    Config,
+    evaluate,
+    image_bits_per_dim,
+    load_checkpoint,
+    load_model,
+    pretrained,
+    pretrained_info,
+    save_checkpoint,
+    train,
+)
+from .vardeq import UniformDequantizer, VariationalDequantizer
 
 __all__ = [
     "AffineCoupling", "Config", "Flow", "FlowSequence", "Logit", "RealNVP", "Scale", "Squeeze",
-    "bits_per_dim", "checkerboard_mask", "dequantize", "evaluate", "gaussian_log_prob",
-    "l2_penalty", "load_checkpoint", "load_model", "nll", "pretrained", "pretrained_info",
-    "save_checkpoint", "squeeze", "squeeze_alt", "train", "unsqueeze", "unsqueeze_alt",
+    "UniformDequantizer", "VariationalDequantizer", "bits_per_dim", "checkerboard_mask",
+    "dequantize", "evaluate", "gaussian_log_prob", "image_bits_per_dim", "l2_penalty",
+    "load_checkpoint", "load_model", "nll", "pretrained", "pretrained_info", "save_checkpoint",
+    "squeeze", "squeeze_alt", "train", "unsqueeze", "unsqueeze_alt",
 ]
 __version__ = "0.1.0"

@@ -60,3 +60,14 @@ def check_unit_interval(x: torch.Tensor, name: str = "x") -> None:
             f"{name} must hold pixel values in [0, 1], got values in [{lo:.4g}, {hi:.4g}]; "
             "divide 8-bit images by 255 (and undo any normalisation such as (x - mean) / std)"
         )
+
+
+def check_noise(noise: object, x: torch.Tensor) -> None:
+    """Dequantization noise: a float tensor of ``x``'s shape with values in ``[0, 1]``."""
+    check_tensor(noise, "noise")
+    if noise.shape != x.shape:
+        raise ValueError(f"noise must have the shape of x, {tuple(x.shape)}, "
+                         f"got {tuple(noise.shape)}")
+    if not bool(((noise >= 0) & (noise <= 1)).all()):
+        raise ValueError("noise must be uniform draws in [0, 1) (torch.rand), the same for "
+                         "uniform and variational dequantization")

@@ -55,6 +55,8 @@ class AffineCoupling(Flow):
         num_blocks: residual blocks in the s/t ResNet.
         mask_type: ``"checkerboard"`` (spatial mask) or ``"channel"`` (halves of the channels).
         reverse_mask: swap which part is kept, so alternating layers transform every entry.
+        context_channels: channels of an extra input ``context`` that ``s`` and ``t`` also see
+            (a conditional coupling, as in :class:`nvp.VariationalDequantizer`); 0 for none.
     """
 
     def __init__(
@@ -64,6 +66,7 @@ class AffineCoupling(Flow):
         num_blocks: int,
         mask_type: str,
         reverse_mask: bool = False,
+        context_channels: int = 0,
     ) -> None:
         super().__init__()
         if mask_type not in (CHECKERBOARD, CHANNEL_WISE):
@@ -75,7 +78,7 @@ class AffineCoupling(Flow):
         self.mask_type = mask_type
         self.reverse_mask = reverse_mask
         c = in_channels if mask_type == CHECKERBOARD else in_channels // 2  # channels of s and t
-        self.st_net = ResNet(c, mid_channels, 2 * c, num_blocks)
+        self.st_net = ResNet(c + context_channels, mid_channels, 2 * c, num_blocks)
         self.scale = nn.Parameter(torch.ones(1, c, 1, 1))  # learnable range of s, per channel
         self._masks: dict[tuple, torch.Tensor] = {}  # checkerboard masks, built once per shape
 
@@ -86,25 +89,30 @@ class AffineCoupling(Flow):
             self._masks[key] = checkerboard_mask(*key[:2], self.reverse_mask, x.dtype, x.device)
         return self._masks[key]
 
-    def _s_t(self, x_id: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def s_t(
+        self, x_id: torch.Tensor, context: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``s = scale · tanh(s_raw)`` and ``t`` from the kept part ``x_id`` (and ``context``)."""
+        h = x_id if context is None else torch.cat((x_id, context), dim=1)  # (B, c + c_ctx, H, W)
         # Under autocast the s/t network may compute in bf16; s and t come back in x's dtype, so
         # the affine map and its log-det Σ s stay in full precision: Σ s is exact for the s used.
-        s_raw, t = self.st_net(x_id).to(x_id.dtype).chunk(2, dim=1)  # each (B, c, H, W)
+        s_raw, t = self.st_net(h).to(x_id.dtype).chunk(2, dim=1)  # each (B, c, H, W)
         return self.scale * torch.tanh(s_raw), t
 
     def forward(
-        self, x: torch.Tensor, sldj: torch.Tensor, reverse: bool = False
+        self, x: torch.Tensor, sldj: torch.Tensor, reverse: bool = False,
+        context: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         if self.mask_type == CHECKERBOARD:
             b = self.mask(x)  # (1, 1, H, W), 1 = kept
-            s, t = self._s_t(x * b)
+            s, t = self.s_t(x * b, context)
             s, t = s * (1 - b), t * (1 - b)  # kept entries: s = t = 0, so y = x there
             y = (x - t) * torch.exp(-s) if reverse else x * torch.exp(s) + t
         else:
             x_change, x_id = x.chunk(2, dim=1)  # (B, C/2, H, W) each
             if self.reverse_mask:
                 x_id, x_change = x_change, x_id
-            s, t = self._s_t(x_id)
+            s, t = self.s_t(x_id, context)
             if reverse:
                 x_change = (x_change - t) * torch.exp(-s)
             else:

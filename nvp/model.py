@@ -15,13 +15,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from . import preprocess
-from .checks import check_finite, check_shape, check_tensor, check_unit_interval
+from .checks import check_finite, check_noise, check_shape, check_tensor, check_unit_interval
 from .coupling import CHANNEL_WISE, CHECKERBOARD, AffineCoupling
 from .flows import Flow, FlowSequence
 from .preprocess import Logit
 from .resnet import ResNet
 from .squeeze import squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
+from .testing import eval_mode
+from .vardeq import make_dequantizer
 
 
 class Scale(Flow):
@@ -61,7 +62,9 @@ class RealNVP(nn.Module):
     """Real NVP for images: ``x ∈ [0, 1]^(C×H×W)  ↔  z ~ N(0, I)`` of the same shape.
 
     ``z, sldj = model(x)``: dequantize, logit, then the multi-scale flow. ``sldj`` is
-    ``log|det ∂z/∂x̃|`` of everything after dequantization, so ``log p(x̃) = log N(z; 0, I) + sldj``.
+    ``log|det ∂z/∂x̃|`` of everything after dequantization, so ``log p(x̃) = log N(z; 0, I) + sldj``;
+    with ``dequantization="variational"`` it also carries ``−log q(u | x)`` of the learned noise
+    (:mod:`nvp.vardeq`), so that ``nvp.bits_per_dim(z, sldj)`` is the bound either way.
 
     ``x, _ = model(z, reverse=True)`` inverts it and returns images in ``[0, 1]``.
 
@@ -73,6 +76,7 @@ class RealNVP(nn.Module):
         data_constraint: β of the logit pre-processing (paper §4.1).
         image_size: ``(H, W)`` that :meth:`sample` draws by default (optional).
         channels_last: run the s/t networks on NHWC-stored activations (faster; same values).
+        dequantization: ``"uniform"`` (the paper's) or ``"variational"`` (Flow++, learned).
     """
 
     def __init__(
@@ -84,6 +88,7 @@ class RealNVP(nn.Module):
         data_constraint: float = 0.9,
         image_size: tuple[int, int] | None = None,
         channels_last: bool = True,
+        dequantization: str = "uniform",
     ) -> None:
         super().__init__()
         for name, v in (("in_channels", in_channels), ("num_scales", num_scales),
@@ -94,6 +99,8 @@ class RealNVP(nn.Module):
         self.num_scales = num_scales
         self.image_size = None if image_size is None else (int(image_size[0]), int(image_size[1]))
         self.factor = 2 ** (num_scales - 1)  # H and W must be multiples of this
+        self.dequantization = dequantization
+        self.dequantizer = make_dequantizer(dequantization, in_channels)
         self.logit = Logit(data_constraint)
         self.scales = nn.ModuleList(
             Scale(in_channels * 2**i, mid_channels * 2**i, num_blocks, last=i == num_scales - 1)
@@ -133,9 +140,13 @@ class RealNVP(nn.Module):
 
     def forward(
         self, x: torch.Tensor, reverse: bool = False, dequantize: bool = True,
-        validate: bool = True,
+        validate: bool = True, noise: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``x -> (z, sldj)``, or ``z -> (x, sldj)`` with ``reverse=True`` (x clamped to [0, 1]).
+
+        ``dequantize``: fill each 8-bit bin with noise first (``x̃ = (255·x + u)/256``, uniform
+        or learned: :mod:`nvp.vardeq`); ``noise`` is the uniform draw ``u₀ ∈ [0, 1)``, shape of
+        ``x`` (drawn here if None). ``dequantize=False`` takes ``x`` as ``x̃`` itself.
 
         ``validate=False`` skips the value checks (range, NaN), the one host–device sync of a
         call: for a trainer feeding data it has already checked once. Type and shape are always
@@ -153,8 +164,13 @@ class RealNVP(nn.Module):
             return x.clamp(0.0, 1.0), sldj
         if validate:
             check_unit_interval(x, name)
+            if dequantize and noise is not None:
+                check_noise(noise, x)
         if dequantize:
-            x = preprocess.dequantize(x)
+            if noise is None:
+                noise = torch.rand(x.shape, dtype=x.dtype, device=x.device)
+            x, log_q = self.dequantizer(x, noise)  # x̃ (B, C, H, W), log q(u | x) (B,)
+            sldj = sldj - log_q  # 0 for uniform noise
         y, sldj = self.logit(x, sldj)
         return self.flow(y, sldj)
 
@@ -183,11 +199,7 @@ class RealNVP(nn.Module):
         check_shape(torch.empty(shape, device="meta"), self.in_channels, self.factor, "image_size")
         z = torch.randn(shape, generator=generator, dtype=param.dtype,
                         device=param.device) * temperature
-        was_training = self.training
-        self.eval()
-        try:
+        with eval_mode(self):
             x, _ = self(z, reverse=True)
-        finally:
-            self.train(was_training)
         return x
 

@@ -29,14 +29,17 @@ import torch.nn.functional as F
 from .flows import Flow
 
 
-def dequantize(x: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
-    """Uniform dequantization ``x̃ = (255·x + u) / 256`` with ``u ~ U[0, 1)``.
+def dequantize(
+    x: torch.Tensor, generator: torch.Generator | None = None, noise: torch.Tensor | None = None
+) -> torch.Tensor:
+    """Uniform dequantization ``x̃ = (255·x + u) / 256`` with ``u ~ U[0, 1)`` (or ``u = noise``).
 
     ``x`` holds pixel values ``k/255``; each lands uniformly inside its bin ``[k/256, (k+1)/256)``.
     (In float32, ``u`` just below 1 can round ``x̃`` up onto the bin's upper edge, at most 1.0;
     :class:`Logit` is finite on all of ``[0, 1]``, so this is harmless.)
     """
-    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device)
+    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device) \
+        if noise is None else noise
     return (x * 255.0 + u) / 256.0
 
 

@@ -26,30 +26,12 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .coupling import CHECKERBOARD, AffineCoupling
-from .model import RealNVP
-from .squeeze import squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
+from ..coupling import CHECKERBOARD, AffineCoupling
+from ..model import RealNVP
+from ..squeeze import squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
+from ..testing import randomize_
 
 Shape = tuple[int, ...]
-
-
-def randomize_(
-    module: nn.Module, std: float = 0.3, generator: torch.Generator | None = None
-) -> nn.Module:
-    """Perturb every parameter by ``std·N(0, 1)`` and randomise batch-norm statistics, in place.
-
-    A freshly built :class:`~nvp.AffineCoupling` is the identity (its last convolution starts at
-    zero), so any log-determinant check on it passes trivially; randomise it first. Returns
-    ``module`` so calls chain: ``randomize_(layer.double()).eval()``.
-    """
-    with torch.no_grad():
-        for p in module.parameters():
-            p.add_(std * torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device))
-        for m in module.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
-                m.running_mean.normal_(0.0, 0.5, generator=generator)
-                m.running_var.uniform_(0.5, 2.0, generator=generator)
-    return module
 
 
 def num_params(module: nn.Module) -> int:

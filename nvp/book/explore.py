@@ -26,10 +26,10 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.figure import Figure
 
-from .grid import make_grid
-from .loss import bits_per_dim
-from .model import RealNVP
-from .preprocess import dequantize
+from ..loss import bits_per_dim
+from ..model import RealNVP
+from ..preprocess import dequantize
+from .plot import make_grid
 from .trace import latent_scales
 
 

@@ -60,6 +60,12 @@ class Distributed:
     def barrier(self) -> None:
         dist.barrier()
 
+    def broadcast(self, value: object) -> object:
+        """Process 0's ``value``, on every process."""
+        box = [value]
+        dist.broadcast_object_list(box, src=0)
+        return box[0]
+
     def wrap(self, model: nn.Module, sync_bn: bool = False) -> nn.Module:
         """``model`` (already on :attr:`device`) in DDP, batch norms made global if ``sync_bn``."""
         if sync_bn:

@@ -17,7 +17,7 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from .preprocess import Logit
+from ..preprocess import Logit
 from .toy import ToyFlow
 
 Map2D = Callable[[torch.Tensor], torch.Tensor]  # (N, 2) -> (N, 2)

@@ -21,9 +21,9 @@ import math
 import torch
 from torch import nn
 
-from .coupling import CHANNEL_WISE, AffineCoupling
-from .flows import FlowSequence
-from .loss import gaussian_log_prob
+from ..coupling import CHANNEL_WISE, AffineCoupling
+from ..flows import FlowSequence
+from ..loss import gaussian_log_prob
 
 
 def two_moons(

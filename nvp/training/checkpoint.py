@@ -2,7 +2,10 @@
 
 A checkpoint is a plain dict (``FORMAT`` marks it) of tensors and Python primitives::
 
-    {"format", "config", "model", "optimizer", "epoch", "metrics", "rng"}
+    {"format", "config", "model", "optimizer", "epoch", "step", "metrics"}  (+ "ema")
+
+``"model"`` holds the trained weights; with ``Config.ema`` also ``"ema"``, their running average,
+which is what was evaluated and what :func:`model_from_checkpoint` loads.
 
 Saving writes a temporary file in the same folder, flushes it to disk, then ``os.replace``-s it
 over the target, so a crash mid-write leaves the previous checkpoint intact. Loading uses
@@ -20,8 +23,8 @@ from typing import Any
 
 import torch
 
+from ..model import RealNVP
 from .config import Config
-from .model import RealNVP
 
 FORMAT = "nvp-checkpoint-1"
 
@@ -67,11 +70,12 @@ def load_checkpoint(path: str | os.PathLike, map_location: Any = "cpu") -> dict[
 
 
 def model_from_checkpoint(ckpt: dict[str, Any]) -> RealNVP:
-    """Rebuild the model from the stored config and load its weights (eval mode)."""
+    """Rebuild the model from the stored config and load the weights that were evaluated (the
+    averaged ones when the run kept an average), in eval mode."""
     config = Config.from_dict(ckpt["config"])
     model = config.build_model()
     try:
-        model.load_state_dict(ckpt["model"])
+        model.load_state_dict(ckpt.get("ema") or ckpt["model"])
     except RuntimeError as err:
         raise ValueError(f"checkpoint weights do not match its config: {err}") from err
     return model.eval()

@@ -1,0 +1,123 @@
+"""Command line: ``python -m nvp train | evaluate | sample`` (see ``--help`` of each).
+
+``train`` has one option per field of :class:`~nvp.training.config.Config` (``mid_channels`` is
+``--mid-channels``), with the field's default and its comment as help, so the two cannot drift.
+``torchrun --nproc_per_node=N -m nvp train …`` trains on N processes
+(see :mod:`nvp.training.distributed`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import re
+import sys
+
+import torch
+
+from ..data import DATASETS, image_shape
+from ..vardeq import DEQUANTIZATIONS
+from .checkpoint import load_checkpoint, model_from_checkpoint
+from .config import LR_SCHEDULES, PRECISIONS, Config
+from .distributed import session
+from .evaluate import evaluate
+from .loop import train
+from .steps import default_device, load_data
+
+# Set from the dataset, not on the command line
+DERIVED = ("in_channels", "image_size", "notes")
+CHOICES = {"dataset": DATASETS, "lr_schedule": LR_SCHEDULES, "precision": PRECISIONS,
+           "dequantization": DEQUANTIZATIONS}
+
+
+def field_comments() -> dict[str, str]:
+    """``{field: its trailing comment}``, read from :class:`Config`'s source."""
+    pattern = re.compile(r"^\s+(\w+): [^=]+=.*?#\s*(.+)$")
+    return {m[1]: m[2] for line in inspect.getsource(Config).splitlines()
+            if (m := pattern.match(line))}
+
+
+def add_config_options(parser: argparse.ArgumentParser) -> None:
+    """One option per :class:`Config` field, typed, with its default and comment."""
+    comments = field_comments()
+    for f in dataclasses.fields(Config):
+        if f.name in DERIVED:
+            continue
+        flag = "--" + f.name.replace("_", "-")
+        default = f.default
+        kw: dict = {"default": default, "help": comments.get(f.name, "").replace("%", "%%")}
+        if isinstance(default, bool):
+            kw["action"] = argparse.BooleanOptionalAction
+        else:
+            kw["type"] = type(default)
+            kw["choices"] = CHOICES.get(f.name)
+        parser.add_argument(flag, **kw)
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m nvp", description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command", required=True)
+
+    t = sub.add_parser("train", help="train by maximum likelihood, writing last.pt and best.pt")
+    t.add_argument("--out", required=True, help="folder for last.pt and best.pt")
+    t.add_argument("--resume", action="store_true", help="continue from OUT/last.pt")
+    t.add_argument("--device", default=None, help="cpu, cuda, cuda:1 … (default: cuda if present;"
+                   " under torchrun cuda:LOCAL_RANK, or cpu)")
+    t.add_argument("--quiet", action="store_true", help="no progress bars")
+    add_config_options(t)
+
+    e = sub.add_parser("evaluate", help="bits/dim of a checkpoint on a split")
+    e.add_argument("--checkpoint", required=True)
+    e.add_argument("--dataset", choices=DATASETS, default=None, help="default: the trained one")
+    e.add_argument("--split", choices=("train", "valid", "test"), default="test",
+                   help="valid: the images the run set aside (Config.validation)")
+    e.add_argument("--draws", type=int, default=1, help="dequantization draws to average")
+    e.add_argument("--device", default=None)
+
+    s = sub.add_parser("sample", help="write a grid of samples as a PNG")
+    s.add_argument("--checkpoint", required=True)
+    s.add_argument("--n", type=int, default=64)
+    s.add_argument("--temperature", type=float, default=1.0)
+    s.add_argument("--out", required=True, help="PNG file")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--device", default=None)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    args = _parser().parse_args(argv)
+    device = torch.device(args.device) if args.device else default_device()
+    try:
+        if args.command == "train":
+            c, h, w = image_shape(args.dataset)
+            names = [f.name for f in dataclasses.fields(Config) if f.name not in DERIVED]
+            config = Config(**{n: getattr(args, n) for n in names}, in_channels=c,
+                            image_size=(h, w))
+            with session(args.device) as dist:  # None unless started by torchrun
+                _, metrics = train(config, args.out, resume=args.resume, device=device,
+                                   progress=not args.quiet, dist=dist)
+            if dist is None or dist.is_main:
+                print(f"best {metrics['heldout']} bits/dim: {metrics['best_heldout_bpd']:.4f} "
+                      f"(epoch {metrics['best_epoch']})")
+        elif args.command == "evaluate":
+            ckpt = load_checkpoint(args.checkpoint)
+            model = model_from_checkpoint(ckpt).to(device)
+            config = Config.from_dict({**ckpt["config"],
+                                       "dataset": args.dataset or ckpt["config"]["dataset"]})
+            bpd = evaluate(model, load_data(config, args.split), draws=args.draws, device=device)
+            print(f"{args.split} bits/dim: {bpd:.4f}")
+        else:
+            from ..book.plot import save_grid  # matplotlib only
+
+            model = model_from_checkpoint(load_checkpoint(args.checkpoint)).to(device)
+            gen = torch.Generator(device=device).manual_seed(args.seed)
+            x = model.sample(args.n, temperature=args.temperature, generator=gen)
+            save_grid(x, args.out)
+            print(f"wrote {args.n} samples to {args.out}")
+    except (ValueError, TypeError, FileNotFoundError, ConnectionError, FloatingPointError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
