@@ -1,6 +1,6 @@
 """Shared fixture: a seeded RNG that does not leak between tests.
 
-Weight randomisation lives in the package (``nvp.trace.randomize_``): a freshly built coupling is
+Weight randomisation lives in the package (``nvp.testing.randomize_``): a freshly built coupling is
 the identity, which would make every log-det test pass trivially.
 """
 

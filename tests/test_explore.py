@@ -1,5 +1,5 @@
-"""nvp.testing.check_flow (it must pass on good flows and FAIL on wrong ones), nvp.explore and
-nvp.curves, on tiny untrained models."""
+"""nvp.testing.check_flow (it must pass on good flows and FAIL on wrong ones), nvp.book.explore,
+nvp.book.curves and nvp.image_bits_per_dim (which chapter 7 uses), on tiny untrained models."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import torch
 
 import nvp
-from nvp import curves, explore
-from nvp.testing import check_flow
-from nvp.trace import randomize_
+from nvp.book import curves, explore
+from nvp.book.trace import latent_scales
+from nvp.testing import check_flow, randomize_
 
 
 class Scale2(nvp.Flow):
@@ -92,6 +92,8 @@ def test_encode_decode_round_trip(model):
     assert z.shape == x.shape
     x_back = explore.decode(model, z, batch_size=2)
     assert (x_back - x).abs().max() < 1e-4
+    model.train()  # encode runs in eval mode whatever the caller's mode, and puts it back
+    assert torch.equal(explore.encode(model, x, batch_size=2), z) and model.training
 
 
 def test_interpolate_ends_and_arc(model):
@@ -111,7 +113,7 @@ def test_interpolate_ends_and_arc(model):
 
 
 def test_resample_latents_keeps_the_other_scales(model):
-    levels = explore.scale_levels(model, (1, 8, 8))
+    levels = latent_scales(model, (1, 8, 8))
     assert levels.shape == (1, 8, 8) and set(levels.unique().tolist()) == {0, 1}
     assert (levels == 0).sum() == 32  # half of the entries are factored out after scale 0
     z = torch.randn(2, 1, 8, 8)
@@ -149,8 +151,10 @@ def test_nearest_neighbours_matches_brute_force():
 
 def test_image_bits_per_dim_matches_evaluate(model):
     x = torch.randint(0, 256, (6, 1, 8, 8)) / 255.0
-    per_image = explore.image_bits_per_dim(model, x, draws=2, seed=3, batch_size=4)
-    assert per_image.shape == (6,)
+    model.train()
+    per_image = nvp.image_bits_per_dim(model, x, draws=2, seed=3, batch_size=4)
+    assert per_image.shape == (6,) and per_image.dtype == torch.float64
+    assert model.training  # eval mode inside, the caller's mode after
     # nvp.evaluate with the same noise (same seed, same batches) gives the mean
     mean = nvp.evaluate(model, x, batch_size=4, draws=2, seed=3)
     assert abs(per_image.mean().item() - mean) < 1e-4
@@ -164,20 +168,15 @@ def test_curves_record_and_draw():
     live = curves.LiveCurves(min_interval=0.0)
     for step in range(1, 11):
         live.on_step(step, 10.0 / step)
-    live.on_epoch(1, {"train_bpd": [3.0], "test_bpd": [2.5]})
+    live.on_epoch(1, {"train_bpd": [3.0], "heldout_bpd": [2.5]})
     live.close()  # outside IPython: records, draws nothing
-    assert len(live.step_bpd) == 10 and live.test_bpd == [2.5]
+    assert len(live.step_bpd) == 10 and live.heldout_bpd == [2.5]
     fig = live.draw()
     assert len(fig.axes) == 1 and len(fig.axes[0].lines) == 4
     fig = curves.plot_curves({"step_bpd": [5.0, 4.0, 3.0], "train_bpd": [4.0],
-                              "test_bpd": [3.5]}, title="run")
+                              "heldout_bpd": [3.5]}, title="run")
     assert fig.axes[0].get_title() == "run" and len(fig.axes[0].lines) == 4
-    plt.close(fig)
+    old = curves.plot_curves({"step_bpd": [5.0, 4.0], "train_bpd": [4.0], "test_bpd": [3.5]})
+    assert len(old.axes[0].lines) == 4  # checkpoints from before the rename still draw
+    plt.close("all")
 
-
-def test_grid_figure_one_axes_per_row():
-    rows = [torch.rand(5, 1, 8, 8), torch.rand(3, 1, 8, 8)]
-    fig = explore.grid_figure(rows, titles=["five", ""])
-    assert len(fig.axes) == 2 and fig.axes[0].get_title() == "five"
-    assert fig.axes[0].images[0].get_array().shape == (8 + 4, 5 * 10 + 2)  # one line, padding 2
-    plt.close(fig)

@@ -7,8 +7,8 @@ import math
 import pytest
 import torch
 
-from nvp.toy import ToyFlow, hand_coupling, train_toy, two_moons
-from nvp.trace import randomize_
+from nvp.book.toy import ToyFlow, hand_coupling, train_toy, two_moons
+from nvp.testing import jacobian, randomize_
 
 
 def random_flow() -> ToyFlow:
@@ -33,8 +33,8 @@ def test_log_det_matches_autograd_jacobian():
     _, ldj = flow(x)
     assert ldj.abs().max() > 1e-2  # a check that cannot pass at the identity
     for i in range(len(x)):
-        jac = torch.autograd.functional.jacobian(lambda p: flow(p.view(1, 2))[0].view(2), x[i])
-        sign, logabsdet = torch.linalg.slogdet(jac)  # (2, 2) Jacobian
+        jac = jacobian(flow.couplings, x[i].view(1, 2, 1, 1))  # (2, 2): the points as images
+        sign, logabsdet = torch.linalg.slogdet(jac)
         assert sign.item() == 1.0  # affine couplings with exp(s) > 0 preserve orientation
         assert torch.allclose(logabsdet, ldj[i], atol=1e-10)
 
@@ -47,6 +47,8 @@ def test_trajectory_ends_where_forward_ends():
     assert torch.allclose(states[-1], flow(x)[0])
     back = flow.trajectory(states[-1], reverse=True)
     assert torch.allclose(back[-1], x, atol=1e-10)
+    flow.train()  # trajectory runs in eval mode and gives the caller's mode back
+    assert torch.equal(flow.trajectory(x)[-1], states[-1]) and flow.training
 
 
 def test_hand_coupling_is_the_formula():

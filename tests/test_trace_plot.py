@@ -1,4 +1,5 @@
-"""Fast tests for ``nvp.trace`` (shape traces, counts, latent scales) and ``nvp.plot`` (figures)."""
+"""Fast tests for ``nvp.book.trace`` (shape traces, counts, latent scales), ``nvp.book.table`` and
+the figures of ``nvp.book.plot`` and ``nvp.book.plot2d``."""
 
 from __future__ import annotations
 
@@ -11,17 +12,17 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import nvp  # noqa: E402
-from nvp import plot  # noqa: E402
-from nvp.trace import (  # noqa: E402
-    Table,
+from nvp.book import plot, plot2d  # noqa: E402
+from nvp.book.table import Table  # noqa: E402
+from nvp.book.trace import (  # noqa: E402
     count_macs,
     describe_mask,
     latent_scales,
     num_params,
-    randomize_,
     trace,
     trace_table,
 )
+from nvp.testing import randomize_  # noqa: E402
 
 
 @pytest.fixture(autouse=True)
@@ -127,9 +128,10 @@ def test_plot_functions_return_figures():
         plot.plot_squeeze(x, nvp.squeeze_alt, title="alt"),
         plot.plot_jacobian(torch.randn(6, 6), split=3),
         plot.plot_jacobian([torch.eye(4), torch.randn(4, 4)], titles=["I", "J"]),
-        plot.plot_coupling_2d(torch.randn(50, 2), torch.randn(50, 2),
-                              lines=([torch.randn(5, 2)], [torch.randn(5, 2)]), title="t"),
+        plot2d.coupling_points(torch.randn(50, 2), torch.randn(50, 2),
+                               lines=([torch.randn(5, 2)], [torch.randn(5, 2)]), title="t"),
         plot.plot_latent_scales(torch.randint(0, 3, (2, 4, 4)), title="z"),
+        plot.image_grid([torch.rand(5, 1, 8, 8), torch.rand(3, 3, 8, 8)], ["a", "b"], rows=True),
     ]
     for fig in figs:
         assert isinstance(fig, matplotlib.figure.Figure) and fig.axes
@@ -155,3 +157,38 @@ def test_plot_rejects_bad_shapes():
         plot.plot_squeeze(torch.zeros(1, 2, 4, 4))
     with pytest.raises(ValueError):
         plot.image_grid([])
+
+
+def test_image_grid_titles_per_image():
+    fig = plot.image_grid(torch.rand(7, 1, 5, 6), titles=list("abcdefg"), ncols=3)
+    assert len(fig.axes) == 9  # 3 lines of 3, the last two empty
+    assert [ax.get_title() for ax in fig.axes[:7]] == list("abcdefg")
+    assert fig.axes[0].images[0].get_array().shape == (5, 6)
+    assert not fig.axes[7].axison and not fig.axes[8].images
+
+
+def test_image_grid_rows_one_axes_per_row():
+    rows = [torch.rand(5, 1, 8, 8), torch.rand(3, 1, 8, 8)]
+    fig = plot.image_grid(rows, titles=["five", ""], rows=True)
+    assert len(fig.axes) == 2 and fig.axes[0].get_title() == "five"
+    assert fig.axes[0].images[0].get_array().shape == (8 + 4, 5 * 10 + 2)  # one line, padding 2
+    assert torch.equal(torch.from_numpy(fig.axes[1].images[0].get_array().data),
+                       torch.from_numpy(plot.make_grid(rows[1], nrow=3)))  # the one tiling
+    fig = plot.image_grid([torch.rand(16, 1, 8, 8)], rows=True, ncols=8)
+    assert fig.axes[0].images[0].get_array().shape == (2 * 10 + 2, 8 * 10 + 2)  # 8 per line
+
+
+def test_make_grid_tiles_and_saves(tmp_path):
+    x = torch.rand(5, 3, 4, 6)
+    grid = plot.make_grid(x, nrow=2, padding=1)
+    assert grid.shape == (3 * 5 + 1, 2 * 7 + 1, 3) and (grid[0] == 1).all()  # white padding
+    assert torch.equal(torch.from_numpy(grid[1:5, 8:14]), x[1].permute(1, 2, 0))
+    plot.save_grid(x[:, :1], tmp_path / "g.png")
+    assert matplotlib.pyplot.imread(tmp_path / "g.png").shape[:2] == plot.make_grid(x[:, :1]).shape
+
+
+def test_curve_draws_the_running_mean_of_curves_smooth():
+    ax = plot2d.curve([1.0, 3.0, 5.0, 7.0], window=2)
+    raw, mean = ax.lines
+    assert list(raw.get_ydata()) == [1.0, 3.0, 5.0, 7.0]
+    assert list(mean.get_ydata()) == [1.0, 2.0, 4.0, 6.0]

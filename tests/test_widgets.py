@@ -1,10 +1,14 @@
-"""nvp.widgets.frames_slider: the static-page slider (the browser test moves it in a real page)."""
+"""nvp.book.widgets.frames_slider: the static-page slider (the browser test moves it in a real
+page), and the one module of nvp that needs ipywidgets."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from nvp.widgets import _html_slider, frames_slider
+from nvp.book.widgets import _html_slider, frames_slider
 
 PNGS = [bytes([0x89]) + f"frame{k}".encode() for k in range(4)]  # stand-ins: never decoded here
 
@@ -32,3 +36,12 @@ def test_html_fallback_shows_the_start_frame_only():
     assert 'value="1"' in page
     assert page.count("display:none") == 2 * (len(PNGS) - 1)  # images and captions but one
     assert '<img data-k="1" style="max-width:100%;"' in page
+
+
+def test_only_the_widgets_module_imports_ipywidgets():
+    code = ("import sys, nvp, nvp.book\n"
+            "from nvp.book import curves, explore, plot, plot2d, table, toy, trace\n"
+            "assert 'ipywidgets' not in sys.modules, 'imported ipywidgets'\n"
+            "import nvp.book.widgets\n"
+            "assert 'ipywidgets' in sys.modules\n")
+    subprocess.run([sys.executable, "-c", code], check=True)

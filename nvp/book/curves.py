@@ -4,7 +4,7 @@
 (``on_epoch(epoch, metrics)``). :class:`LiveCurves` takes both and redraws one figure in the
 cell's output (``IPython.display`` with a ``display_id``), at most every ``min_interval`` seconds::
 
-    curves = nvp.curves.LiveCurves()
+    curves = nvp.book.curves.LiveCurves()
     model, metrics = nvp.train(config, "runs/mnist", on_step=curves.on_step,
                                on_epoch=curves.on_epoch)
     curves.close()                                   # one last redraw with everything
@@ -13,7 +13,8 @@ Outside IPython nothing is displayed; the numbers are still recorded. :func:`plo
 same figure from ``metrics`` alone, e.g. from a checkpoint.
 
 Both plot the training objective per step (bits/dim of the mini-batch, paper §4.1, with the
-8 bits of the dequantization bins included) and the held-out bits/dim after every epoch.
+8 bits of the dequantization bins included), raw and as the running mean :func:`smooth`, and the
+held-out bits/dim after every epoch (``metrics["heldout_bpd"]``: validation or test images).
 """
 
 from __future__ import annotations
@@ -29,7 +30,10 @@ from matplotlib.figure import Figure
 
 
 def smooth(values: Sequence[float], window: int = 20) -> np.ndarray:
-    """Running mean over the last ``window`` values (shorter at the start); same length."""
+    """Running mean over the last ``window`` values (shorter at the start); same length.
+
+    ``m_i = (v_{i−k+1} + … + v_i) / k`` with ``k = min(window, i + 1)``, from cumulative sums.
+    """
     v = np.asarray(values, dtype=float)
     if v.size == 0:
         return v
@@ -41,7 +45,7 @@ def smooth(values: Sequence[float], window: int = 20) -> np.ndarray:
 def draw_curves(
     fig: Figure,
     step_bpd: Sequence[float],
-    epoch_test_bpd: Sequence[float] = (),
+    epoch_heldout_bpd: Sequence[float] = (),
     epoch_train_bpd: Sequence[float] = (),
     steps_per_epoch: float | None = None,
     title: str | None = None,
@@ -56,10 +60,10 @@ def draw_curves(
         ax.plot(steps, step_bpd, color="#9ecae1", lw=0.8, label="mini-batch")
         ax.plot(steps, smooth(step_bpd, window), color="#08519c", lw=1.5,
                 label=f"mini-batch (mean of {window})")
-    if epoch_test_bpd or epoch_train_bpd:
-        spe = steps_per_epoch or (len(step_bpd) / max(len(epoch_test_bpd), 1))
+    if epoch_heldout_bpd or epoch_train_bpd:
+        spe = steps_per_epoch or (len(step_bpd) / max(len(epoch_heldout_bpd), 1))
         for vals, style, label in ((epoch_train_bpd, "s--", "train (epoch mean)"),
-                                   (epoch_test_bpd, "o-", "held-out")):
+                                   (epoch_heldout_bpd, "o-", "held-out")):
             if len(vals):
                 ends = spe * np.arange(1, len(vals) + 1)
                 ax.plot(ends, vals, style, color="#d94801" if label == "held-out" else "#636363",
@@ -81,10 +85,12 @@ def draw_curves(
 def plot_curves(metrics: dict[str, Any], title: str | None = None,
                 figsize: tuple[float, float] = (6.0, 3.2)) -> Figure:
     """The final figure of a run from its ``metrics`` (as returned by ``nvp.train`` or stored
-    in a checkpoint): ``step_bpd``, ``train_bpd`` and ``test_bpd``. A pyplot figure, shown by a
-    notebook like any other (end the line with ``;``)."""
+    in a checkpoint): ``step_bpd``, ``train_bpd`` and ``heldout_bpd`` (``test_bpd`` in
+    checkpoints written before the rename). A pyplot figure, shown by a notebook like any other
+    (end the line with ``;``)."""
     fig = plt.figure(figsize=figsize)
-    return draw_curves(fig, metrics.get("step_bpd", []), metrics.get("test_bpd", []),
+    heldout = metrics.get("heldout_bpd", metrics.get("test_bpd", []))
+    return draw_curves(fig, metrics.get("step_bpd", []), heldout,
                        metrics.get("train_bpd", []), title=title)
 
 
@@ -115,7 +121,7 @@ class LiveCurves:
         history = history or {}
         self.step_bpd: list[float] = list(history.get("step_bpd", []))
         self.train_bpd: list[float] = list(history.get("train_bpd", []))
-        self.test_bpd: list[float] = list(history.get("test_bpd", []))
+        self.heldout_bpd: list[float] = list(history.get("heldout_bpd", []))
         self._handle: Any = None
         self._last = -float("inf")
 
@@ -128,13 +134,13 @@ class LiveCurves:
     def on_epoch(self, epoch: int, metrics: dict[str, Any]) -> None:
         """Record the epoch's train and held-out bits/dim (from ``metrics``) and redraw."""
         self.train_bpd = list(metrics.get("train_bpd", self.train_bpd))
-        self.test_bpd = list(metrics.get("test_bpd", self.test_bpd))
+        self.heldout_bpd = list(metrics.get("heldout_bpd", self.heldout_bpd))
         self.redraw()
 
     def draw(self) -> Figure:
         """Draw the current curves on :attr:`fig` and return it."""
-        spe = len(self.step_bpd) / len(self.test_bpd) if self.test_bpd else None
-        return draw_curves(self.fig, self.step_bpd, self.test_bpd, self.train_bpd, spe,
+        spe = len(self.step_bpd) / len(self.heldout_bpd) if self.heldout_bpd else None
+        return draw_curves(self.fig, self.step_bpd, self.heldout_bpd, self.train_bpd, spe,
                            self.title)
 
     def redraw(self) -> None:

@@ -9,27 +9,25 @@ code one image. That makes the latent space easy to explore:
   (§4.2, eq. 19, Figure 6) uses ``z(φ) = cos φ · z₀ + sin φ · z₁`` for ``φ ∈ [0, π/2]``: when
   ``z₀, z₁`` are independent ``N(0, I)`` draws, every point on that arc is again ``N(0, I)``,
   whereas the straight line ``(1 − t) z₀ + t z₁`` has variance ``(1 − t)² + t² < 1`` inside.
-* :func:`scale_levels` / :func:`resample_scales`: the multi-scale architecture factors out half of
-  the dimensions at each scale (paper §3.6). Keeping the latents of some scales and drawing the
-  others afresh shows what each scale encodes (paper §3.6 and Appendix D).
+* :func:`resample_latents` / :func:`resample_scales`: the multi-scale architecture factors out
+  half of the dimensions at each scale (paper §3.6; :func:`nvp.book.trace.latent_scales` says
+  which entry leaves where). Keeping the latents of some scales and drawing the others afresh shows
+  what each scale encodes (paper §3.6 and Appendix D).
 * :func:`nearest_neighbours`: L2 nearest training images, to ask whether samples are copies.
-* :func:`image_bits_per_dim`: bits/dim of every image of a batch, as in training (paper §4.1).
-* :func:`grid_figure`: rows of images (samples, variations, interpolations) in one figure.
+
+Bits/dim of single images: :func:`nvp.image_bits_per_dim`. Rows of images in one figure:
+:func:`nvp.book.plot.image_grid` with ``rows=True``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
-import matplotlib.pyplot as plt
 import torch
-from matplotlib.figure import Figure
 
-from ..loss import bits_per_dim
 from ..model import RealNVP
-from ..preprocess import dequantize
-from .plot import make_grid
+from ..testing import eval_mode
 from .trace import latent_scales
 
 
@@ -54,13 +52,9 @@ def decode(model: RealNVP, z: torch.Tensor, batch_size: int = 256) -> torch.Tens
 
 def _batched(model: RealNVP, x: torch.Tensor, batch_size: int, **kwargs: bool) -> torch.Tensor:
     """``model(x, **kwargs)[0]`` in batches, in eval mode (restored after), on the CPU."""
-    was_training = model.training
-    model.eval()
-    try:
+    with eval_mode(model):
         out = [model(x[i:i + batch_size].to(_device(model)), **kwargs)[0]
                for i in range(0, len(x), batch_size)]
-    finally:
-        model.train(was_training)
     return torch.cat(out).cpu()  # (N, C, H, W)
 
 
@@ -98,16 +92,6 @@ def interpolate(
     return decode(model, interpolate_latents(z[0], z[1], steps, method))  # (steps, C, H, W)
 
 
-def scale_levels(model: RealNVP, image_shape: Iterable[int]) -> torch.Tensor:
-    """``(C, H, W)`` map of integers: the last scale each entry of ``z`` went through.
-
-    ``0`` is the first, finest scale (those entries are factored out first, after one scale of
-    couplings); ``model.num_scales − 1`` is the coarsest. Delegates to
-    :func:`nvp.trace.latent_scales`, which finds the map empirically.
-    """
-    return latent_scales(model, tuple(image_shape))
-
-
 def resample_latents(
     z: torch.Tensor,
     levels: torch.Tensor,
@@ -119,7 +103,8 @@ def resample_latents(
     """``n`` copies of every code in ``z`` ``(B, C, H, W)`` with the entries of ``scales`` redrawn.
 
     ``z' = m ⊙ T·ε + (1 − m) ⊙ z``, ``ε ~ N(0, I)``, where the mask ``m`` marks the entries whose
-    level (``levels``, from :func:`scale_levels`) is in ``scales``. Returns ``(B, n, C, H, W)``.
+    level (``levels``, from :func:`nvp.book.trace.latent_scales`) is in ``scales``.
+    Returns ``(B, n, C, H, W)``.
     """
     scales = sorted({int(s) for s in scales})
     mask = torch.isin(levels, torch.tensor(scales, dtype=levels.dtype))  # (C, H, W), True: redraw
@@ -153,7 +138,7 @@ def resample_scales(
     scales = sorted({int(s) for s in scales})
     if any(not 0 <= s < model.num_scales for s in scales):
         raise ValueError(f"scales must be in 0..{model.num_scales - 1}, got {scales}")
-    levels = scale_levels(model, x.shape[1:])  # (C, H, W)
+    levels = latent_scales(model, x.shape[1:])  # (C, H, W)
     z = resample_latents(encode(model, x), levels, scales, n, temperature, generator)
     out = decode(model, z.flatten(0, 1))  # (B·n, C, H, W)
     return out.view(*z.shape[:2], *x.shape[1:])  # (B, n, C, H, W)
@@ -179,59 +164,3 @@ def nearest_neighbours(
         best_d, pos = cand_d.topk(min(k, cand_d.shape[1]), dim=1, largest=False)  # (Q, k)
         best_i = cand_i.gather(1, pos)  # (Q, k)
     return best_d.float(), best_i
-
-
-@torch.no_grad()
-def image_bits_per_dim(
-    model: RealNVP,
-    x: torch.Tensor,
-    draws: int = 1,
-    seed: int = 0,
-    batch_size: int = 256,
-) -> torch.Tensor:
-    """Bits/dim of every image of ``x`` ``(N, C, H, W)`` (8-bit values ``k/255``): ``(N,)``.
-
-    ``−log₂ P(x) / D ≈ −(log N(z) + log|det ∂z/∂x̃|) / (D ln 2) + 8`` with ``x̃`` the uniformly
-    dequantized image (paper §4.1), averaged over ``draws`` noise draws; eval mode.
-    """
-    was_training = model.training
-    model.eval()
-    gen = torch.Generator().manual_seed(seed)
-    total = torch.zeros(len(x), dtype=torch.float64)
-    try:
-        for _ in range(draws):
-            for i in range(0, len(x), batch_size):
-                xb = dequantize(x[i:i + batch_size], generator=gen).to(_device(model))
-                z, sldj = model(xb, dequantize=False)
-                total[i:i + len(xb)] += bits_per_dim(z, sldj).double().cpu()
-    finally:
-        model.train(was_training)
-    return (total / draws).float()
-
-
-def grid_figure(
-    rows: Sequence[torch.Tensor],
-    titles: Sequence[str] | None = None,
-    nrow: int | None = None,
-    inches_per_image: float = 0.75,
-) -> Figure:
-    """One image grid per entry of ``rows`` (each ``(N, C, H, W)`` in ``[0, 1]``), stacked
-    vertically, in a figure sized to the grids (grey levels drawn as they are: 0 black, 1 white).
-
-    ``nrow``: images per line of a grid (default: all of a row's images on one line).
-    """
-    grids = [make_grid(r, nrow=nrow or len(r)) for r in rows]  # (H', W') or (H', W', C) each
-    width = max(g.shape[1] for g in grids)
-    img_inch = inches_per_image / (rows[0].shape[-1] + 2)  # inches per pixel of the grid
-    pads = [0.25 if titles and titles[k] else 0.05 for k in range(len(grids))]  # title room
-    heights = [g.shape[0] * img_inch + pad for g, pad in zip(grids, pads, strict=True)]
-    fig, axes = plt.subplots(len(grids), 1, squeeze=False, layout="constrained",
-                             gridspec_kw={"height_ratios": heights},
-                             figsize=(width * img_inch + 0.1, sum(heights) + 0.1))
-    for k, (g, ax) in enumerate(zip(grids, axes[:, 0], strict=True)):
-        ax.imshow(g, cmap="gray" if g.ndim == 2 else None, vmin=0, vmax=1,
-                  interpolation="nearest")
-        ax.set_axis_off()
-        if titles is not None:
-            ax.set_title(titles[k], fontsize=9)
-    return fig

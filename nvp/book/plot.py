@@ -2,14 +2,14 @@
 
 Every function draws with pyplot and returns the :class:`~matplotlib.figure.Figure`; in a notebook
 end the line with ``;`` (or assign the result) so the figure is shown once. Pass a figure to
-:func:`nvp.widgets.frames_slider` to turn a series of them into a kernel-free slider.
+:func:`nvp.book.widgets.frames_slider` to turn a series of them into a kernel-free slider.
 
 * :func:`make_grid` / :func:`save_grid`: many images tiled into one array / one PNG.
-* :func:`image_grid`: images side by side, with titles.
+* :func:`image_grid`: images in a grid with a title each, or rows of tiled images with a title
+  per row (samples, interpolations).
 * :func:`plot_masks`: binary masks ``b`` of coupling layers (paper §3.4, Figure 3).
 * :func:`plot_squeeze`: the squeezing operation as in the paper's Figure 3 (``4×4×1 → 2×2×4``).
 * :func:`plot_jacobian`: Jacobian matrices ``∂y/∂x`` as heat maps, optionally split into blocks.
-* :func:`plot_coupling_2d`: a coupling layer acting on a cloud of 2-D points.
 * :func:`plot_latent_scales`: which scale each entry of ``z`` comes from (paper §3.6).
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Callable, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from matplotlib.colors import LinearSegmentedColormap, ListedColormap, Normalize, SymLogNorm
+from matplotlib import colors as mcolors
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
@@ -33,7 +33,7 @@ ArrayLike = torch.Tensor | np.ndarray
 OFFSET_COLORS = ("#E69F00", "#56B4E9", "#009E73", "#CC79A7")
 SCALE_COLORS = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#F0E442")
 KEPT, CHANGED = "#3b4cc0", "#f2f2f2"  # mask colours: b = 1 (kept), b = 0 (changed)
-_ZERO_WHITE = LinearSegmentedColormap.from_list(  # diverging blue-white-red, exactly white at 0
+_ZERO_WHITE = mcolors.LinearSegmentedColormap.from_list(  # blue-white-red, exactly white at 0
     "nvp_div", ["#2166ac", "#92c5de", "#ffffff", "#f4a582", "#b2182b"])
 
 
@@ -53,49 +53,76 @@ def _chw(x: ArrayLike) -> np.ndarray:
     return a  # (C, H, W)
 
 
+def _pictures(images: ArrayLike | Sequence[ArrayLike]) -> list[np.ndarray]:
+    """One ``(H, W)`` or ``(H, W, 3)`` array per image of ``images`` (a batch or a list)."""
+    pics = [_chw(images[i]) for i in range(len(images))]  # (C, H, W) each
+    return [a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0) for a in pics]  # (H, W[, 3])
+
+
+def _each(v: float | Sequence[float | None] | None, n: int, default: float | None
+          ) -> list[float | None]:
+    """``v`` for each of ``n`` panels: a sequence as it is, one value repeated."""
+    if isinstance(v, Sequence):
+        return list(v)
+    return [default if v is None else v] * n
+
+
 def image_grid(
     images: ArrayLike | Sequence[ArrayLike],
     titles: Sequence[str] | None = None,
     ncols: int | None = None,
-    cmap: str = "gray",
+    rows: bool = False,
+    cmap: str | mcolors.Colormap = "gray",
     vmin: float | Sequence[float | None] | None = None,
     vmax: float | Sequence[float | None] | None = None,
-    size: float = 2.0,
+    size: float | None = None,
     colorbar: bool = False,
     suptitle: str | None = None,
 ) -> Figure:
-    """Images ``(N, C, H, W)`` / ``(N, H, W)`` (or a list of ``(C, H, W)`` / ``(H, W)``) in a grid.
+    """Images with one title each, or (``rows=True``) rows of images with one title per row.
 
-    One-channel images use ``cmap``; three-channel images are shown as RGB. ``vmin``/``vmax``:
-    one value for all images or one per image (``None``: the image's own range).
+    * ``rows=False``: ``images`` is ``(N, C, H, W)`` / ``(N, H, W)`` or a list of ``(C, H, W)`` /
+      ``(H, W)`` arrays, each in its own frame, ``ncols`` per line (default: up to 6);
+      ``vmin``/``vmax``: one value for all images or one per image (``None``: the image's range).
+    * ``rows=True``: ``images`` is a list of rows, each ``(N, C, H, W)`` in ``[0, 1]`` and tiled
+      into one picture by :func:`make_grid` (``ncols`` images per line, default: all of them);
+      grey levels are drawn as they are (0 black, 1 white). For samples, interpolations, variations.
+
+    One-channel images use ``cmap``, three-channel ones are RGB. ``size``: inches per image
+    (default 2, or 0.75 in rows).
     """
-    items = list(images) if not isinstance(images, (torch.Tensor, np.ndarray)) else \
-        [images[i] for i in range(len(images))]
-    if not items:
+    if rows:
+        pics = [make_grid(torch.as_tensor(r), nrow=ncols or len(r)) for r in images]
+    else:
+        pics = _pictures(images)  # (H, W) or (H, W, 3) each
+    n = len(pics)
+    if not n:
         raise ValueError("no images to show")
-    n = len(items)
-    ncols = ncols or min(n, 6)
-    nrows = -(-n // ncols)
-    lo = list(vmin) if isinstance(vmin, Sequence) else [vmin] * n
-    hi = list(vmax) if isinstance(vmax, Sequence) else [vmax] * n
-    fig, axes = plt.subplots(nrows, ncols, figsize=(size * ncols, size * nrows + 0.3),
-                             squeeze=False)
+    # one tiled row per line, or `cols` images per line; an image takes `size` inches
+    cols = 1 if rows else ncols or min(n, 6)
+    width = images[0].shape[-1] + 2 if rows else max(p.shape[1] for p in pics)  # + padding
+    inch = (size or (0.75 if rows else 2.0)) / width  # inches per pixel
+    lines = [range(i, min(i + cols, n)) for i in range(0, n, cols)]
+    heights = [max(pics[k].shape[0] for k in line) * inch  # room for the titles:
+               + (0.25 if titles and any(titles[k] for k in line) else 0.05) for line in lines]
+    fig, axes = plt.subplots(len(lines), cols, squeeze=False, layout="constrained",
+                             gridspec_kw={"height_ratios": heights},
+                             figsize=(max(p.shape[1] for p in pics) * inch * cols + 0.1,
+                                      sum(heights) + 0.1))
+    lo, hi = _each(vmin, n, 0.0 if rows else None), _each(vmax, n, 1.0 if rows else None)
     for k, ax in enumerate(axes.flat):
-        if k >= n:
+        ax.set(xticks=[], yticks=[])  # no ticks, but a thin frame around each single image
+        if k >= n or rows:
             ax.set_axis_off()
+        if k >= n:
             continue
-        ax.set_xticks([])
-        ax.set_yticks([])  # no ticks, but keep a thin frame around each image
-        a = _chw(items[k])
-        img = ax.imshow(a[0] if a.shape[0] == 1 else a.transpose(1, 2, 0),  # (H, W) or (H, W, 3)
-                        cmap=cmap, vmin=lo[k], vmax=hi[k], interpolation="nearest")
+        img = ax.imshow(pics[k], cmap=cmap, vmin=lo[k], vmax=hi[k], interpolation="nearest")
         if titles is not None:
             ax.set_title(titles[k], fontsize=9)
-        if colorbar and a.shape[0] == 1:
+        if colorbar and pics[k].ndim == 2:
             fig.colorbar(img, ax=ax, fraction=0.046, pad=0.04)
     if suptitle:
         fig.suptitle(suptitle)
-    fig.tight_layout()
     return fig
 
 
@@ -174,9 +201,7 @@ def plot_squeeze(
     y_off = _chw(squeeze_fn(offset)).astype(int)  # (4, H/2, W/2): where each offset went
     palette = np.array(OFFSET_COLORS)
 
-    def fmt(v: np.ndarray) -> np.ndarray:
-        return np.vectorize(lambda t: f"{t:g}")(v)
-
+    fmt = np.vectorize(lambda t: f"{t:g}")  # the text of each cell
     gap, arrow = 0.5, 2.5
     right0 = w + arrow
     total = right0 + 4 * (w // 2) + 3 * gap
@@ -220,7 +245,7 @@ def plot_jacobian(
         if m.ndim != 2:
             raise ValueError(f"a Jacobian must be a matrix, got shape {m.shape}")
         v = float(np.abs(m).max()) or 1.0
-        norm = SymLogNorm(linthresh=0.01 * v, vmin=-v, vmax=v) if log else Normalize(-v, v)
+        norm = mcolors.SymLogNorm(0.01 * v, vmin=-v, vmax=v) if log else mcolors.Normalize(-v, v)
         img = ax.imshow(m, cmap=_ZERO_WHITE, norm=norm, interpolation="nearest")
         if splits[k] is not None:
             for line in (ax.axhline, ax.axvline):
@@ -235,64 +260,20 @@ def plot_jacobian(
     return fig
 
 
-def plot_coupling_2d(
-    x: ArrayLike,
-    y: ArrayLike,
-    lines: tuple[Sequence[ArrayLike], Sequence[ArrayLike]] | None = None,
-    lim: float = 4.0,
-    title: str | None = None,
-    size: float = 3.2,
-) -> Figure:
-    """Points ``x`` (N, 2) and their images ``y`` (N, 2), coloured by the second coordinate.
-
-    For a coupling that keeps ``x_2`` and transforms ``x_1 ↦ x_1·e^{s(x_2)} + t(x_2)``, every
-    horizontal line is mapped onto itself, stretched and shifted. ``lines``: optional polylines
-    ``(before, after)``, each a list of ``(M, 2)`` arrays, drawn in grey.
-    """
-    a, b = _np(x).reshape(-1, 2), _np(y).reshape(-1, 2)
-    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 0.4, size), sharex=True, sharey=True)
-    for k, (ax, pts, name) in enumerate(zip(axes, (a, b), ("input x", "output y"),
-                                            strict=True)):
-        if lines is not None:
-            for line in lines[k]:
-                seg = _np(line).reshape(-1, 2)
-                ax.plot(seg[:, 0], seg[:, 1], color="0.6", linewidth=0.7, zorder=1)
-        ax.scatter(pts[:, 0], pts[:, 1], c=a[:, 1], cmap="viridis", s=6, zorder=2)
-        ax.set_xlim(-lim, lim)
-        ax.set_ylim(-lim, lim)
-        ax.set_aspect("equal")
-        ax.set_title(name, fontsize=9)
-        ax.set_xlabel("1st coordinate (transformed)", fontsize=8)
-        ax.tick_params(labelsize=7)
-    axes[0].set_ylabel("2nd coordinate (kept)", fontsize=8)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
 def plot_latent_scales(
     levels: ArrayLike, title: str | None = None, size: float = 3.0
 ) -> Figure:
     """Map ``(C, H, W)`` (or ``(H, W)``) of integers: the scale each entry of ``z`` comes from."""
-    a = _chw(levels).astype(int)
+    a = _chw(levels).astype(int)  # (C, H, W)
     n = int(a.max()) + 1
-    cmap = ListedColormap(SCALE_COLORS[:n] if n <= len(SCALE_COLORS) else
+    cmap = mcolors.ListedColormap(SCALE_COLORS[:n] if n <= len(SCALE_COLORS) else
                           plt.get_cmap("tab10").colors[:n])
-    fig, axes = plt.subplots(1, a.shape[0], figsize=(size * a.shape[0] + 1.6, size + 0.3),
-                             squeeze=False)
-    for ch, ax in enumerate(axes[0]):
-        ax.imshow(a[ch], cmap=cmap, vmin=-0.5, vmax=n - 0.5, interpolation="nearest")
-        ax.set_axis_off()
-        if a.shape[0] > 1:
-            ax.set_title(f"channel {ch}", fontsize=9)
-    total = a.size
-    handles = [Patch(facecolor=cmap(k), label=f"scale {k}: {(a == k).sum()} of {total}")
+    titles = [f"channel {ch}" for ch in range(len(a))] if len(a) > 1 else None
+    fig = image_grid(a, titles, cmap=cmap, vmin=-0.5, vmax=n - 0.5, size=size, suptitle=title)
+    handles = [Patch(facecolor=cmap(k), label=f"scale {k}: {(a == k).sum()} of {a.size}")
                for k in range(n)]
-    fig.legend(handles=handles, loc="center right", fontsize=8, frameon=False)
-    if title:
-        fig.suptitle(title, fontsize=10)
-    fig.tight_layout(rect=(0, 0, 1 - 1.6 / (size * a.shape[0] + 1.6), 1))
+    fig.legend(handles=handles, loc="outside right center", fontsize=8, frameon=False)
+    fig.set_size_inches(fig.get_figwidth() + 1.6, fig.get_figheight())  # room for the legend
     return fig
 
 

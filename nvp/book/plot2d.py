@@ -1,4 +1,5 @@
-"""Figures for the 2-D toy flow and the 1-D/pixel pictures of chapters 1–2 (one function per kind).
+"""Figures in the plane and on the line: the 2-D toy flow and the 1-D/pixel pictures of
+chapters 1–2, and a coupling acting on a cloud of 2-D points (chapter 3); one function per kind.
 
 Every function draws on an ``Axes`` you pass (or makes its own figure) and returns it, so a
 notebook cell is one call. Densities are drawn as ``exp(log p)`` on a regular grid::
@@ -18,6 +19,7 @@ from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
 from ..preprocess import Logit
+from .curves import smooth
 from .toy import ToyFlow
 
 Map2D = Callable[[torch.Tensor], torch.Tensor]  # (N, 2) -> (N, 2)
@@ -133,7 +135,7 @@ def coupling_frame(
     """One affine coupling acting on the plane: grid before and after, coloured by ``e^s``.
 
     ``layer`` maps ``(B, 2, 1, 1)`` images with the flow interface (e.g.
-    :func:`nvp.toy.hand_coupling`); the colour of each cell is the local area change
+    :func:`nvp.book.toy.hand_coupling`); the colour of each cell is the local area change
     ``|det ∂y/∂x| = exp(s)``.
     """
 
@@ -159,16 +161,50 @@ def coupling_frame(
     return fig
 
 
+def _points(x: torch.Tensor | np.ndarray) -> np.ndarray:
+    """Points as a float64 array ``(N, 2)``."""
+    return torch.as_tensor(x).detach().cpu().double().reshape(-1, 2).numpy()  # (N, 2)
+
+
+def coupling_points(
+    x: torch.Tensor, y: torch.Tensor,
+    lines: tuple[Sequence[torch.Tensor], Sequence[torch.Tensor]] | None = None,
+    lim: float = 4.0, title: str | None = None, size: float = 3.2,
+) -> Figure:
+    """Points ``x`` (N, 2) and their images ``y`` (N, 2), coloured by the second coordinate.
+
+    For a coupling that keeps ``x₂`` and transforms ``x₁ ↦ x₁·e^{s(x₂)} + t(x₂)``, every
+    horizontal line is mapped onto itself, stretched and shifted. ``lines``: optional polylines
+    ``(before, after)``, each a list of ``(M, 2)`` arrays, drawn in grey.
+    """
+    a, b = _points(x), _points(y)
+    fig, axes = plt.subplots(1, 2, figsize=(2 * size + 0.4, size), sharex=True, sharey=True)
+    for k, (ax, pts, name) in enumerate(zip(axes, (a, b), ("input x", "output y"),
+                                            strict=True)):
+        for line in lines[k] if lines is not None else []:
+            seg = _points(line)  # (M, 2)
+            ax.plot(seg[:, 0], seg[:, 1], color="0.6", linewidth=0.7, zorder=1)
+        ax.scatter(pts[:, 0], pts[:, 1], c=a[:, 1], cmap="viridis", s=6, zorder=2)
+        ax.set(xlim=(-lim, lim), ylim=(-lim, lim), aspect="equal")
+        ax.set_title(name, fontsize=9)
+        ax.set_xlabel("1st coordinate (transformed)", fontsize=8)
+        ax.tick_params(labelsize=7)
+    axes[0].set_ylabel("2nd coordinate (kept)", fontsize=8)
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
 def curve(
     history: Sequence[float], ax: Axes | None = None, ylabel: str = "loss (nats / point)",
-    smooth: int = 20,
+    window: int = 20,
 ) -> Axes:
-    """A training curve with a moving average of ``smooth`` steps."""
+    """A training curve, raw (grey) and as its running mean over ``window`` steps
+    (:func:`nvp.book.curves.smooth`)."""
     ax = _axes(ax, (5.0, 3.0))
-    h = np.asarray(history)
-    ax.plot(h, color="0.8", lw=0.8)
-    if len(h) >= smooth:
-        ax.plot(np.arange(smooth - 1, len(h)), np.convolve(h, np.ones(smooth) / smooth, "valid"))
+    ax.plot(history, color="0.8", lw=0.8)
+    ax.plot(smooth(history, window))
     ax.set_xlabel("step")
     ax.set_ylabel(ylabel)
     return ax

@@ -24,6 +24,7 @@ from torch import nn
 from ..coupling import CHANNEL_WISE, AffineCoupling
 from ..flows import FlowSequence
 from ..loss import gaussian_log_prob
+from ..testing import eval_mode
 
 
 def two_moons(
@@ -64,7 +65,9 @@ class ToyFlow(nn.Module):
         num_blocks: residual blocks per s/t ResNet.
     """
 
-    def __init__(self, num_couplings: int = 8, mid_channels: int = 16, num_blocks: int = 1):
+    def __init__(
+        self, num_couplings: int = 8, mid_channels: int = 16, num_blocks: int = 1
+    ) -> None:
         super().__init__()
         self.couplings = FlowSequence(*[
             AffineCoupling(2, mid_channels, num_blocks, CHANNEL_WISE, reverse_mask=i % 2 == 1)
@@ -97,17 +100,13 @@ class ToyFlow(nn.Module):
         With ``reverse=True`` it starts from ``z`` and applies the inverses, last layer first,
         which is how samples are made.
         """
-        was_training = self.training
-        self.eval()
-        try:
-            h, sldj = to_image(x), x.new_zeros(x.shape[0])
-            states = [x]
-            layers = list(self.couplings.flows)
+        h, sldj = to_image(x), x.new_zeros(x.shape[0])  # (B, 2, 1, 1), (B,)
+        states = [x]
+        layers = list(self.couplings.flows)
+        with eval_mode(self):
             for layer in reversed(layers) if reverse else layers:
                 h, sldj = layer(h, sldj, reverse)
-                states.append(from_image(h))
-        finally:
-            self.train(was_training)
+                states.append(from_image(h))  # (B, 2)
         return states
 
 
@@ -149,6 +148,7 @@ class _HandMadeST(nn.Module):
         self.b = b
 
     def forward(self, x_id: torch.Tensor) -> torch.Tensor:
+        """``(s_raw, t) = (x₂, b · sin(1.5 x₂))`` as channels: ``(B, 1, 1, 1) → (B, 2, 1, 1)``."""
         return torch.cat((x_id, self.b * torch.sin(1.5 * x_id)), dim=1)  # (B, 2, 1, 1)
 
 

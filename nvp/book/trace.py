@@ -4,7 +4,8 @@
 modules and squeeze functions, in the model's order) and records, for every step, its input and
 output shape, its mask, its parameters and its convolution multiply-accumulates. It then checks
 that the replay produced *exactly* the ``z`` and ``sldj`` of ``model.flow``, so the table cannot
-drift from the model it describes.
+drift from the model it describes. :func:`trace_table` shows the rows as a
+:class:`~nvp.book.table.Table`.
 
 The multi-scale architecture (paper Figure 4(b)): at each scale but the last::
 
@@ -17,7 +18,7 @@ The multi-scale architecture (paper Figure 4(b)): at each scale but the last::
 from __future__ import annotations
 
 import copy
-import html
+import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -29,9 +30,11 @@ from torch import nn
 from ..coupling import CHECKERBOARD, AffineCoupling
 from ..model import RealNVP
 from ..squeeze import squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
-from ..testing import randomize_
+from ..testing import eval_mode, randomize_
+from .table import Table
 
 Shape = tuple[int, ...]
+Step = Callable[[torch.Tensor], torch.Tensor]  # a step without log-determinant, e.g. squeeze
 
 
 def num_params(module: nn.Module) -> int:
@@ -97,6 +100,60 @@ class TraceRow:
         return math.prod(self.in_shape)
 
 
+class _Replay:
+    """The state of a replay of :meth:`nvp.RealNVP.flow`: the current ``x`` ``(1, C, H, W)`` and
+    ``sldj`` ``(1,)``, the rows recorded so far, and the halves factored out at each scale."""
+
+    def __init__(self, x: torch.Tensor, macs: list[int]) -> None:
+        self.x, self.sldj = x, x.new_zeros(1)
+        self.macs = macs  # running count of conv MACs (see _conv_macs)
+        self.rows: list[TraceRow] = []
+        self.factored: list[torch.Tensor] = []
+
+    def step(self, name: str, op: str, scale: int | None, fn: Step | None = None,
+             mod: nn.Module | None = None) -> None:
+        """Apply a plain function ``fn`` (no log-det) or a flow module ``mod``; record a row."""
+        before, in_shape = self.macs[0], tuple(self.x.shape[1:])
+        if mod is None:
+            self.x = fn(self.x)
+        else:
+            self.x, self.sldj = mod(self.x, self.sldj)
+        mask = describe_mask(mod) if isinstance(mod, AffineCoupling) else ""
+        self.rows.append(TraceRow(name, op, scale, in_shape, tuple(self.x.shape[1:]), mask,
+                                  num_params(mod) if mod is not None else 0,
+                                  self.macs[0] - before))
+
+    def split(self, x: torch.Tensor) -> torch.Tensor:
+        """Keep the first half of the channels; factor out the second."""
+        keep, out = x.chunk(2, dim=1)  # (1, 2C, H/2, W/2) each
+        self.factored.append(out)
+        return keep
+
+
+def _merge(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
+    """Put a factored-out half back: ``unsqueeze_alt([x, out])``, ``(1, C, H, W)``."""
+    return unsqueeze_alt(torch.cat((x, out), dim=1))
+
+
+def _replay_scales(replay: _Replay, model: RealNVP) -> None:
+    """The steps of ``model.flow``, in its order (paper Figure 4(b))."""
+    last = len(model.scales) - 1
+    for i, sc in enumerate(model.scales):
+        for k, c in enumerate(sc.in_couplings):
+            replay.step(f"coupling {k}", "coupling", i, mod=c)
+        if sc.out_couplings is not None:
+            replay.step("squeeze", "squeeze", i, squeeze)  # (4C, H/2, W/2)
+            for k, c in enumerate(sc.out_couplings, start=len(sc.in_couplings)):
+                replay.step(f"coupling {k}", "coupling", i, mod=c)
+            replay.step("unsqueeze", "unsqueeze", i, unsqueeze)  # (C, H, W)
+        if i < last:
+            replay.step("squeeze_alt", "squeeze_alt", i, squeeze_alt)  # (4C, H/2, W/2)
+            replay.step("split: factor out ½", "split", i, replay.split)  # (2C, H/2, W/2)
+    for j in reversed(range(len(replay.factored))):
+        replay.step(f"merge scale {j}'s ½ back", "merge", j,
+                    functools.partial(_merge, out=replay.factored[j]))  # (C, H, W)
+
+
 def trace(model: RealNVP, image_shape: Sequence[int]) -> list[TraceRow]:
     """Shape trace of ``model`` on one image of shape ``(C, H, W)``, in execution order.
 
@@ -109,59 +166,18 @@ def trace(model: RealNVP, image_shape: Sequence[int]) -> list[TraceRow]:
     if len(shape) != 3:
         raise ValueError(f"image_shape must be (C, H, W), got {shape}")
     param = next(model.parameters())
-    rows: list[TraceRow] = []
-    was_training = model.training
-    model.eval()
-    try:  # fork_rng: tracing does not change the caller's random numbers
-        with torch.no_grad(), _conv_macs(model) as macs, torch.random.fork_rng(devices=[]):
-            x = torch.rand(1, *shape, dtype=param.dtype, device=param.device) * 0.9 + 0.05
-            sldj = x.new_zeros(1)
-
-            def step(name: str, op: str, scale: int | None,
-                     fn: Callable[[torch.Tensor], torch.Tensor] | None,
-                     mod: nn.Module | None = None) -> None:
-                nonlocal x, sldj
-                before, in_shape = macs[0], tuple(x.shape[1:])
-                if mod is None:
-                    x = fn(x)
-                else:
-                    x, sldj = mod(x, sldj)
-                mask = describe_mask(mod) if isinstance(mod, AffineCoupling) else ""
-                rows.append(TraceRow(name, op, scale, in_shape, tuple(x.shape[1:]), mask,
-                                     num_params(mod) if mod is not None else 0,
-                                     macs[0] - before))
-
-            step("logit (pre-processing)", "logit", None, None, model.logit)
-            y0, sldj0 = x.clone(), sldj.clone()
-            factored: list[torch.Tensor] = []
-            last = len(model.scales) - 1
-            for i, sc in enumerate(model.scales):
-                for k, c in enumerate(sc.in_couplings):
-                    step(f"coupling {k}", "coupling", i, None, c)
-                if sc.out_couplings is not None:
-                    step("squeeze", "squeeze", i, squeeze)  # (4C, H/2, W/2)
-                    for k, c in enumerate(sc.out_couplings, start=len(sc.in_couplings)):
-                        step(f"coupling {k}", "coupling", i, None, c)
-                    step("unsqueeze", "unsqueeze", i, unsqueeze)  # (C, H, W)
-                if i < last:
-                    step("squeeze_alt", "squeeze_alt", i, squeeze_alt)
-
-                    def split(t: torch.Tensor) -> torch.Tensor:
-                        keep, out = t.chunk(2, dim=1)  # (2C, H/2, W/2) each
-                        factored.append(out)
-                        return keep
-
-                    step("split: factor out ½", "split", i, split)
-            for j in reversed(range(len(factored))):
-                out = factored[j]
-                step(f"merge scale {j}'s ½ back", "merge", j,
-                     lambda t, o=out: unsqueeze_alt(torch.cat((t, o), dim=1)))  # (C, H, W)
-            z, sldj_end = model.flow(y0, sldj0)
-            if not (torch.equal(z, x) and torch.equal(sldj_end, sldj)):
-                raise RuntimeError("trace is out of sync with RealNVP.flow: update nvp/trace.py")
-    finally:
-        model.train(was_training)
-    return rows
+    # fork_rng: tracing does not change the caller's random numbers
+    with torch.no_grad(), eval_mode(model), _conv_macs(model) as macs, \
+            torch.random.fork_rng(devices=[]):
+        x = torch.rand(1, *shape, dtype=param.dtype, device=param.device) * 0.9 + 0.05
+        replay = _Replay(x, macs)
+        replay.step("logit (pre-processing)", "logit", None, mod=model.logit)
+        y0, sldj0 = replay.x.clone(), replay.sldj.clone()
+        _replay_scales(replay, model)
+        z, sldj = model.flow(y0, sldj0)
+        if not (torch.equal(z, replay.x) and torch.equal(sldj, replay.sldj)):
+            raise RuntimeError("trace is out of sync with RealNVP.flow: update nvp/book/trace.py")
+    return replay.rows
 
 
 def latent_scales(model: RealNVP, image_shape: Sequence[int]) -> torch.Tensor:
@@ -186,63 +202,6 @@ def latent_scales(model: RealNVP, image_shape: Sequence[int]) -> torch.Tensor:
     if (levels < 0).any():
         raise RuntimeError("some entries of z went through no scale")
     return levels
-
-
-def _fmt(v: object) -> str:
-    if isinstance(v, bool) or v is None:
-        return "" if v is None else str(v)
-    if isinstance(v, int):
-        return f"{v:,}"
-    if isinstance(v, float):
-        return f"{v:,.3g}"
-    if isinstance(v, tuple):
-        return "×".join(str(d) for d in v)
-    return str(v)
-
-
-def _is_number(s: str) -> bool:
-    return s.replace(",", "").replace(".", "", 1).removeprefix("-").isdigit()
-
-
-class Table:
-    """A small table that shows as HTML in Jupyter and as Markdown in text (no pandas)."""
-
-    def __init__(self, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
-        self.header = list(header)
-        self.rows = [[_fmt(v) for v in r] for r in rows]
-        if any(len(r) != len(self.header) for r in self.rows):
-            raise ValueError("every row needs one value per column")
-        # right-align columns whose cells are all numbers
-        cols = [[r[k] for r in self.rows] for k in range(len(self.header))]
-        self.numeric = [any(col) and all(_is_number(c) for c in col if c) for col in cols]
-
-    def to_markdown(self) -> str:
-        """GitHub/MyST pipe table."""
-        align = ["---:" if n else ":---" for n in self.numeric]
-        lines = ["| " + " | ".join(self.header) + " |", "| " + " | ".join(align) + " |"]
-        lines += ["| " + " | ".join(r) + " |" for r in self.rows]
-        return "\n".join(lines)
-
-    def to_html(self) -> str:
-        """A plain ``<table>`` (escaped)."""
-        def cell(tag: str, v: str, num: bool) -> str:
-            style = f"text-align:{'right' if num else 'left'};padding:0.1em 0.5em"
-            if num or len(v) <= 12:  # numbers and shapes never break; long text may
-                style += ";white-space:nowrap"
-            return f'<{tag} style="{style}">{html.escape(v)}</{tag}>'
-
-        head = "".join(cell("th", h, n) for h, n in zip(self.header, self.numeric, strict=True))
-        body = "".join("<tr>" + "".join(cell("td", v, n) for v, n in
-                                         zip(r, self.numeric, strict=True)) + "</tr>"
-                       for r in self.rows)
-        return (f'<div style="overflow-x:auto"><table class="nvp-table" style="width:100%">'
-                f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table></div>")
-
-    def _repr_html_(self) -> str:
-        return self.to_html()
-
-    def __repr__(self) -> str:
-        return self.to_markdown()
 
 
 def trace_table(rows: Sequence[TraceRow]) -> Table:

@@ -383,7 +383,7 @@ def _fill(js: str) -> str:
 
 WIDGETS_DONE, COLLECT = _fill(WIDGETS_DONE), _fill(COLLECT)
 
-# Frames sliders (nvp.widgets.frames_slider): widget views whose model tree holds an IntSlider
+# Frames sliders (nvp.book.widgets.frames_slider): widget views whose model tree holds an IntSlider
 # whose "value" is jslinked (LinkModel, either direction) to a Stack's "selected_index", found in
 # the page's saved widget state. A slider that only a kernel's callback links to a picture
 # (`interact`, `observe`) is not one. Marks each one's widget area data-nvp-frames="k".
