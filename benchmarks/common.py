@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import inspect
 import math
 import os
 import resource
@@ -15,8 +16,8 @@ from torch import nn
 
 import nvp
 import nvp.training
-from nvp.config import Config
 from nvp.loss import nll
+from nvp.training import Config
 
 sys.path.insert(0, str(Path(__file__).parent))
 from baseline import BaselineRealNVP, load_from_nvp, weight_norm_scales  # noqa: E402
@@ -91,12 +92,15 @@ _CONFIG = Config()  # lr, weight decay and clipping as in plain_train_step
 def train_step(model: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor) -> float:
     """nvp's own trainer step when it has one (after this issue), else the plain step.
 
-    Either way ``x`` is dequantized once: inside the model (plain step), or here (nvp's step
-    takes dequantized images: its trainer draws the noise per global batch)."""
+    Either way ``x`` is dequantized once, inside the model (nvp's trainer draws the noise ``u``
+    per global batch and passes it in; before that change it took dequantized images)."""
     fast = getattr(nvp.training, "train_step", None)
-    if fast is not None and isinstance(getattr(model, "_orig_mod", model), nvp.RealNVP):
-        return fast(model, opt, nvp.dequantize(x), _CONFIG)
-    return plain_train_step(model, opt, x)
+    if fast is None or not isinstance(getattr(model, "_orig_mod", model), nvp.RealNVP):
+        return plain_train_step(model, opt, x)
+    u = torch.rand(x.shape, device=x.device)
+    if "u" in inspect.signature(fast).parameters:  # the model dequantizes with noise u
+        return fast(model, opt, x, u, _CONFIG)
+    return fast(model, opt, nvp.dequantize(x, noise=u), _CONFIG)  # nvp before the noise argument
 
 
 def max_rss_mib(reset: bool = False) -> float:

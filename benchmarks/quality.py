@@ -20,9 +20,9 @@ import torch
 from common import CONFIGS, build, machine, plain_train_step
 
 import nvp.training as training
-from nvp.config import Config
 from nvp.data import load_dataset
 from nvp.preprocess import dequantize
+from nvp.training import Config
 
 
 def main() -> None:

@@ -30,16 +30,20 @@ from .flows import Flow
 
 
 def dequantize(
-    x: torch.Tensor, generator: torch.Generator | None = None, noise: torch.Tensor | None = None
+    x: torch.Tensor,
+    generator: torch.Generator | None = None,
+    noise: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """Uniform dequantization ``x̃ = (255·x + u) / 256`` with ``u ~ U[0, 1)`` (or ``u = noise``).
+    """Uniform dequantization ``x̃ = (255·x + u) / 256``, ``u ~ U[0, 1)``.
 
-    ``x`` holds pixel values ``k/255``; each lands uniformly inside its bin ``[k/256, (k+1)/256)``.
-    (In float32, ``u`` just below 1 can round ``x̃`` up onto the bin's upper edge, at most 1.0;
+    ``u = noise`` if given. ``x`` holds pixel values ``k/255``; each lands
+    uniformly inside its bin ``[k/256, (k+1)/256)``. (In float32, ``u``
+    just below 1 can round ``x̃`` up onto the bin's upper edge, at most 1.0;
     :class:`Logit` is finite on all of ``[0, 1]``, so this is harmless.)
     """
-    u = torch.rand(x.shape, generator=generator, dtype=x.dtype, device=x.device) \
-        if noise is None else noise
+    u = (torch.rand(x.shape, generator=generator, dtype=x.dtype,
+                    device=x.device)
+         if noise is None else noise)
     return (x * 255.0 + u) / 256.0
 
 
@@ -59,8 +63,11 @@ class Logit(Flow):
         beta = self.data_constraint
         self._log_inv_beta = math.log1p(math.exp(math.log(1 - beta) - math.log(beta)))
 
-    def _log_det(self, y: torch.Tensor) -> torch.Tensor:
-        # log ∂y/∂x per dimension: softplus(y) + softplus(−y) − log(1/β); summed per example
+    def log_det(self, y: torch.Tensor) -> torch.Tensor:
+        """``log|det ∂y/∂x̃|`` per example ``(B,)``, from the logits ``y``
+        (paper §4.1)."""
+        # log ∂y/∂x̃ per dimension: softplus(y) + softplus(−y) − log(1/β);
+        # summed per example
         ldj = F.softplus(y) + F.softplus(-y) - self._log_inv_beta
         return ldj.flatten(1).sum(-1)
 
@@ -71,8 +78,9 @@ class Logit(Flow):
         if reverse:
             y = x
             p = torch.sigmoid(y)
-            x = ((2.0 * p - 1.0) / beta + 1.0) / 2.0  # undo the data constraint β
-            return x, sldj - self._log_det(y)
+            # undo the data constraint β
+            x = ((2.0 * p - 1.0) / beta + 1.0) / 2.0
+            return x, sldj - self.log_det(y)
         p = ((2.0 * x - 1.0) * beta + 1.0) / 2.0  # ∈ [(1 − β)/2, (1 + β)/2]
         y = p.log() - (1.0 - p).log()
-        return y, sldj + self._log_det(y)
+        return y, sldj + self.log_det(y)

@@ -1,4 +1,4 @@
-"""Dequantization, uniform or learned (Flow++: Ho et al. 2019, §3.1; chapter 8).
+"""Dequantization, uniform or learned (Flow++: Ho et al. 2019, §3.1; chapter 9).
 
 A flow has a *density* ``p(x̃)`` on continuous values; images are 8-bit. Dequantization fills
 each pixel's bin with noise ``u ∈ [0, 1)^D``, ``x̃ = (255·x + u)/256`` (``x = k/255``), and the

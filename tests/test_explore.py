@@ -1,5 +1,5 @@
 """nvp.testing.check_flow (it must pass on good flows and FAIL on wrong ones), nvp.book.explore,
-nvp.book.curves and nvp.image_bits_per_dim (which chapter 7 uses), on tiny untrained models."""
+nvp.book.curves and nvp.image_bits_per_dim (which chapter 8 uses), on tiny untrained models."""
 
 from __future__ import annotations
 

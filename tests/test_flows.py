@@ -1,6 +1,7 @@
-"""Every invertible piece, one generic test: round trip, and log-det == slogdet of the Jacobian.
+"""Every invertible piece, one generic test through ``nvp.testing.check_flow``: round trip,
+log-det == slogdet of the autograd Jacobian, forward and reverse log-dets cancel.
 
-float64, tiny inputs, randomised weights (see ``conftest.randomize_``).
+float64, tiny inputs, randomised weights (``check_flow`` randomises a copy of each piece).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import torch
 
 import nvp
 from nvp.flows import Flow
-from nvp.trace import randomize_
+from nvp.testing import check_flow, jacobian, randomize_
 
 
 class ModelAsFlow(Flow):
@@ -64,32 +65,14 @@ CASES: dict[str, tuple[Callable[[], Flow], tuple[int, int, int], Callable]] = {
 
 def build(name: str) -> tuple[Flow, torch.Tensor]:
     make, shape, sampler = CASES[name]
-    flow = randomize_(make().double()).eval()
-    return flow, sampler((2, *shape))
+    return make(), sampler((2, *shape))
 
 
 @pytest.mark.parametrize("name", CASES)
-def test_round_trip(name):
+def test_flow(name):
     flow, x = build(name)
-    sldj0 = torch.randn(x.shape[0], dtype=x.dtype)
-    y, sldj = flow(x, sldj0)
-    assert y.numel() == x.numel() and sldj.shape == (x.shape[0],)
-    x_back, sldj_back = flow(y, sldj, reverse=True)
-    torch.testing.assert_close(x_back, x, rtol=1e-9, atol=1e-9)
-    torch.testing.assert_close(sldj_back, sldj0, rtol=1e-9, atol=1e-9)  # the two log-dets cancel
-
-
-@pytest.mark.parametrize("name", CASES)
-def test_log_det_equals_jacobian(name):
-    flow, x = build(name)
-    for xi in x:  # eval mode: examples are independent, one Jacobian each
-        xi = xi.unsqueeze(0)
-        _, ldj = flow(xi, xi.new_zeros(1))
-        jac = torch.autograd.functional.jacobian(lambda v: flow(v, v.new_zeros(1))[0], xi)
-        jac = jac.reshape(xi.numel(), xi.numel())
-        sign, logabsdet = torch.linalg.slogdet(jac)
-        assert sign != 0
-        torch.testing.assert_close(ldj[0], logabsdet, rtol=1e-8, atol=1e-8)
+    errors = check_flow(flow, x.shape, x=x, atol=1e-8)
+    assert set(errors) == {"round_trip", "log_det", "cancel"}
 
 
 @pytest.mark.parametrize("name", ["checkerboard", "channel", "model_c1_s2"])
@@ -97,11 +80,36 @@ def test_log_det_in_train_mode_over_the_batch(name):
     """With batch statistics, an example's output depends on the whole batch; the batch's joint
     Jacobian is still triangular, and its log-det is the sum of the per-example sldj."""
     flow, x = build(name)
-    flow.train()
-    _, ldj = flow(x, x.new_zeros(x.shape[0]))
-    jac = torch.autograd.functional.jacobian(lambda v: flow(v, v.new_zeros(v.shape[0]))[0], x)
-    _, logabsdet = torch.linalg.slogdet(jac.reshape(x.numel(), x.numel()))
-    torch.testing.assert_close(ldj.sum(), logabsdet, rtol=1e-8, atol=1e-8)
+    check_flow(flow, x.shape, x=x, atol=1e-8, train=True)
+
+
+def test_check_flow_catches_a_wrong_log_det_and_a_wrong_inverse():
+    class OffByOne(nvp.Logit):
+        def forward(self, x, sldj, reverse=False):
+            y, s = super().forward(x, sldj, reverse)
+            return y, s + (0.0 if reverse else 1.0)
+
+    class BadInverse(nvp.Logit):
+        def forward(self, x, sldj, reverse=False):
+            y, s = super().forward(x, sldj, reverse)
+            return (y * 1.001 if reverse else y), s
+
+    x = torch.rand(2, 1, 2, 2, dtype=torch.float64) * 0.9 + 0.05
+    with pytest.raises(AssertionError, match="log-determinant is wrong"):
+        check_flow(OffByOne(0.9), x.shape, x=x)
+    with pytest.raises(AssertionError, match="inverse does not undo forward"):
+        check_flow(BadInverse(0.9), x.shape, x=x)
+    with pytest.raises(AssertionError, match="identity"):
+        check_flow(nvp.AffineCoupling(1, 4, 1, "checkerboard"), (2, 1, 2, 2), randomize=False)
+
+
+def test_jacobian_of_a_coupling_is_triangular_after_ordering():
+    layer = randomize_(nvp.AffineCoupling(1, 4, 1, "checkerboard").double()).eval()
+    x = torch.randn(1, 1, 2, 2, dtype=torch.float64)
+    jac = jacobian(layer, x)  # (4, 4)
+    kept = nvp.checkerboard_mask(2, 2).flatten().bool()
+    order = torch.cat((kept.nonzero(), (~kept).nonzero())).flatten()
+    assert torch.equal(jac[order][:, order].triu(1), torch.zeros(4, 4, dtype=torch.float64))
 
 
 def test_logit_log_det_is_log_derivative():

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import nvp
-from nvp.trace import randomize_
+from nvp.testing import randomize_
 
 
 def tiny(**kw) -> nvp.RealNVP:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import copy
+import sys
+from pathlib import Path
 
 import pytest
 import torch
 
 import nvp
-from nvp.config import Config
-from nvp.testing import OpCounter, uncounted
-from nvp.trace import randomize_
-from nvp.training import l2_of, train_step
+from nvp.testing import randomize_
+from nvp.training import Config, train_step
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+from opcount import OpCounter, uncounted  # noqa: E402  (a benchmark tool, not the package's)
 
 
 def tiny(**kw) -> nvp.RealNVP:
@@ -38,9 +41,9 @@ def test_a_training_step_syncs_once():
     config = Config()
     optimizer = torch.optim.Adam(model.parameters())
     optimizer.step = uncounted(optimizer.step)  # on CPU Adam reads step counts with .item()
-    x = nvp.dequantize(torch.rand(4, 1, 8, 8))
+    x, u = torch.rand(4, 1, 8, 8), torch.rand(4, 1, 8, 8)
     with OpCounter() as counter:
-        train_step(model, optimizer, x, config)
+        train_step(model, optimizer, x, u, config)
     assert counter.syncs == 1  # reading the loss
     assert counter.from_python == 0  # no host-to-device copies of Python data (squeeze_alt)
 
@@ -58,10 +61,12 @@ def test_channels_last_changes_the_layout_not_the_values(dtype, tol):
         torch.testing.assert_close(u, v, rtol=tol, atol=tol)
 
 
-def test_l2_in_one_reduction_equals_l2_penalty():
+def test_l2_penalty_of_a_found_list_equals_that_of_the_model():
     model = randomize_(tiny())
     scales = nvp.loss.weight_norm_scales(model)
-    torch.testing.assert_close(l2_of(scales, 5e-5), nvp.l2_penalty(model, 5e-5))
+    per_layer = 5e-5 * sum(g.pow(2).sum() for g in scales)
+    torch.testing.assert_close(nvp.l2_penalty(scales, 5e-5), per_layer)
+    torch.testing.assert_close(nvp.l2_penalty(model, 5e-5), per_layer)
 
 
 def test_bf16_autocast_keeps_the_flow_in_float32():
@@ -78,12 +83,14 @@ def test_bf16_autocast_keeps_the_flow_in_float32():
 def test_bf16_training_step_is_close_to_float32_and_stays_float32():
     torch.manual_seed(0)
     model = randomize_(tiny(), std=0.1)
-    x = nvp.dequantize(torch.rand(8, 1, 8, 8), generator=torch.Generator().manual_seed(1))
+    gen = torch.Generator().manual_seed(1)
+    x, u = torch.rand(8, 1, 8, 8, generator=gen), torch.rand(8, 1, 8, 8, generator=gen)
     losses, grads = {}, {}
     for bf16 in (False, True):
         m = copy.deepcopy(model)
         optimizer = torch.optim.SGD(m.parameters(), lr=0.0)  # look at the gradients only
-        losses[bf16] = train_step(m, optimizer, x, Config(bf16=bf16, max_grad_norm=1e9))
+        config = Config(precision="bf16" if bf16 else "fp32", max_grad_norm=1e9)
+        losses[bf16] = train_step(m, optimizer, x, u, config)
         grads[bf16] = torch.cat([p.grad.flatten() for p in m.parameters()])
         assert all(p.dtype == torch.float32 for p in m.parameters())
     assert losses[True] != losses[False]  # bf16 really was used ...

@@ -1,4 +1,4 @@
-"""Exploring a trained Real NVP through its latent space (paper §3.6, §4.2, App. D; chapter 7).
+"""Exploring a trained Real NVP through its latent space (paper §3.6, §4.2, App. D; chapter 8).
 
 A Real NVP model is a bijection ``x ↔ z``, so every image has exactly one latent code and every
 code one image. That makes the latent space easy to explore:
