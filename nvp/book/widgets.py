@@ -10,6 +10,10 @@ browser. :func:`frames_slider` builds such a control:
   the notebook and rendered by the html-manager in the static page.
 * ipywidgets 7 (Colab ships 7.7.1, which has no ``Stack``): a small piece of HTML with the frames
   as base64 ``<img>`` tags and an ``<input type=range>`` whose inline handler shows one of them.
+
+Every control says what it changes: both functions refuse a slider or other control without a
+non-empty description (``ValueError``), and show the description in full
+(``description_width="initial"``, not cut to the default ~80 px), on both paths.
 """
 
 from __future__ import annotations
@@ -32,6 +36,16 @@ def fig_to_png(fig: Figure, dpi: int = 96) -> bytes:
     fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
+
+
+def _require_label(description: object, what: str) -> str:
+    """The stripped description, or a ``ValueError`` saying which control lacks one."""
+    text = description.strip() if isinstance(description, str) else ""
+    if not text:
+        raise ValueError(
+            f"{what} needs a non-empty description that says what it changes "
+            f'(e.g. description="temperature T"), got {description!r}')
+    return text
 
 
 def _as_png(frame: Figure | bytes) -> bytes:
@@ -63,10 +77,13 @@ def _html_slider(
     # Inline event handlers run even where <script> tags inserted as HTML do not.
     handler = (f"var k=this.value;document.getElementById('{uid}').querySelectorAll('[data-k]')"
                ".forEach(function(e){e.style.display=e.dataset.k==k?'':'none'})")
+    # The <label> names the range input (for the reader and for assistive technology).
     return HTML(
-        f'<div id="{uid}"><div>{html.escape(description)} '
+        f'<div id="{uid}"><div><label style="white-space:nowrap">'
+        f'<span class="nvp-slider-label">{html.escape(description)}</span> '
         f'<input type="range" min="0" max="{len(pngs) - 1}" value="{start}" step="1" '
-        f'oninput="{handler}" style="width:50%;vertical-align:middle"> {caps}</div>'
+        f'aria-label="{html.escape(description)}" oninput="{handler}" '
+        f'style="width:50%;vertical-align:middle"></label> {caps}</div>'
         f"<div>{imgs}</div></div>"
     )
 
@@ -82,7 +99,8 @@ def frames_slider(
 
     Args:
         frames: matplotlib figures (rendered to PNG and closed) or PNG bytes, one per step.
-        description: text shown left of the slider.
+        description: what the slider changes (e.g. ``"temperature T"``), shown in full left of
+            the slider; required (``ValueError`` when empty).
         labels: optional caption per frame (e.g. ``"s = 0.5"``), shown next to the slider.
         play: add a ``Play`` button that animates the slider (ipywidgets 8 only).
         start: the frame shown first (e.g. the most telling one, not the first of the range).
@@ -91,6 +109,7 @@ def frames_slider(
         an ipywidgets ``VBox`` on ipywidgets 8; an ``IPython.display.HTML`` object where
         ``ipywidgets.Stack`` does not exist (ipywidgets 7). Display it as the cell's last value.
     """
+    description = _require_label(description, "frames_slider")
     pngs = [_as_png(f) for f in frames]
     if not pngs:
         raise ValueError("frames_slider needs at least one frame")
@@ -130,7 +149,18 @@ def live_figure(draw: Callable[..., Figure | None], **controls: widgets.ValueWid
     nbval use) can hang on output-widget messages (jupyter/nbclient#312). ``draw`` makes a
     matplotlib figure (returned, or left as the current figure) and must not call ``plt.show()``.
     It needs a kernel (Colab, Jupyter): in the static HTML the first picture stays.
+
+    Every control needs a non-empty ``description`` saying what it changes (``ValueError``
+    otherwise, naming the control); it is shown in full (``description_width="initial"``).
     """
+    if not controls:
+        raise ValueError("live_figure needs at least one control")
+    for name, control in controls.items():
+        _require_label(getattr(control, "description", None),
+                       f"live_figure control {name!r} ({type(control).__name__})")
+        style = getattr(control, "style", None)
+        if style is not None and hasattr(style, "description_width"):
+            style.description_width = "initial"
 
     def render() -> bytes:
         fig = draw(**{name: c.value for name, c in controls.items()})
