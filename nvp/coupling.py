@@ -39,7 +39,8 @@ def checkerboard_mask(
     dtype: torch.dtype = torch.float32,
     device: torch.device | str | None = None,
 ) -> torch.Tensor:
-    """``(1, 1, H, W)`` mask with ``b[i, j] = 1`` where ``i + j`` is even (odd if ``reverse``)."""
+    """``(1, 1, H, W)`` mask with ``b[i, j] = 1`` where ``i + j`` is even
+    (odd if ``reverse``)."""
     i = torch.arange(height, device=device).view(-1, 1)
     j = torch.arange(width, device=device).view(1, -1)
     mask = ((i + j) % 2 == int(reverse)).to(dtype)
@@ -92,11 +93,15 @@ class AffineCoupling(Flow):
     def s_t(
         self, x_id: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``s = scale · tanh(s_raw)`` and ``t`` from the kept part ``x_id`` (and ``context``)."""
-        h = x_id if context is None else torch.cat((x_id, context), dim=1)  # (B, c + c_ctx, H, W)
-        # Under autocast the s/t network may compute in bf16; s and t come back in x's dtype, so
-        # the affine map and its log-det Σ s stay in full precision: Σ s is exact for the s used.
-        s_raw, t = self.st_net(h).to(x_id.dtype).chunk(2, dim=1)  # each (B, c, H, W)
+        """``s = scale · tanh(s_raw)`` and ``t`` from the kept part ``x_id``
+        (and ``context``)."""
+        # (B, c + c_ctx, H, W)
+        h = x_id if context is None else torch.cat((x_id, context), dim=1)
+        # Under autocast the s/t network may compute in bf16; s and t come
+        # back in x's dtype, so the affine map and its log-det Σ s stay in
+        # full precision: Σ s is exact for the s used.
+        # each (B, c, H, W)
+        s_raw, t = self.st_net(h).to(x_id.dtype).chunk(2, dim=1)
         return self.scale * torch.tanh(s_raw), t
 
     def forward(
@@ -106,7 +111,8 @@ class AffineCoupling(Flow):
         if self.mask_type == CHECKERBOARD:
             b = self.mask(x)  # (1, 1, H, W), 1 = kept
             s, t = self.s_t(x * b, context)
-            s, t = s * (1 - b), t * (1 - b)  # kept entries: s = t = 0, so y = x there
+            # kept entries: s = t = 0, so y = x there
+            s, t = s * (1 - b), t * (1 - b)
             y = (x - t) * torch.exp(-s) if reverse else x * torch.exp(s) + t
         else:
             x_change, x_id = x.chunk(2, dim=1)  # (B, C/2, H, W) each

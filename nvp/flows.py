@@ -25,7 +25,8 @@ class Flow(nn.Module):
 
 
 class FlowSequence(Flow):
-    """Children applied in order; in reverse, the inverses applied in the opposite order.
+    """Children applied in order; in reverse, the inverses applied in the
+    opposite order.
 
     ``f = f_n ∘ … ∘ f_1``  ⇒  ``log|det J_f| = Σ_k log|det J_{f_k}|``.
     """

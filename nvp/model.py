@@ -116,24 +116,29 @@ class RealNVP(nn.Module):
     def flow(
         self, x: torch.Tensor, sldj: torch.Tensor, reverse: bool = False
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The multi-scale flow on logits ``(B, C, H, W) <-> z (B, C, H, W)``, no checks."""
+        """The multi-scale flow on logits ``(B, C, H, W) <-> z (B, C, H, W)``,
+        no checks."""
         if not reverse:
             factored = []
             for scale in self.scales[:-1]:
                 x, sldj = scale(x, sldj)
                 x = squeeze_alt(x)  # (B, 4C, H/2, W/2)
-                x, x_out = x.chunk(2, dim=1)  # keep (B, 2C, H/2, W/2); factor out the rest
+                # keep (B, 2C, H/2, W/2); factor out the rest
+                x, x_out = x.chunk(2, dim=1)
                 factored.append(x_out)
             x, sldj = self.scales[-1](x, sldj)
             for x_out in reversed(factored):
-                x = unsqueeze_alt(torch.cat((x, x_out), dim=1))  # put the factored half back
+                # put the factored half back
+                x = unsqueeze_alt(torch.cat((x, x_out), dim=1))
             return x, sldj
         factored = []
-        for _ in self.scales[:-1]:  # split z exactly as the forward pass assembled it
+        # split z exactly as the forward pass assembled it
+        for _ in self.scales[:-1]:
             x, x_out = squeeze_alt(x).chunk(2, dim=1)  # (B, 2C, H/2, W/2) each
             factored.append(x_out)
         x, sldj = self.scales[-1](x, sldj, reverse=True)
-        for scale, x_out in zip(reversed(self.scales[:-1]), reversed(factored), strict=True):
+        for scale, x_out in zip(reversed(self.scales[:-1]), reversed(factored),
+                                strict=True):
             x = unsqueeze_alt(torch.cat((x, x_out), dim=1))  # (B, C, H, W)
             x, sldj = scale(x, sldj, reverse=True)
         return x, sldj
@@ -182,21 +187,27 @@ class RealNVP(nn.Module):
         image_size: tuple[int, int] | None = None,
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
-        """Draw ``n`` images in ``[0, 1]``: ``z ~ N(0, T²·I)``, then the inverse flow (eval mode).
+        """Draw ``n`` images in ``[0, 1]``: ``z ~ N(0, T²·I)``, then the inverse
+        flow (eval mode).
 
-        ``temperature`` T < 1 trades diversity for quality (Kingma & Dhariwal 2018).
+        ``temperature`` T < 1 trades diversity for quality
+        (Kingma & Dhariwal 2018).
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")
-        if isinstance(temperature, bool) or not isinstance(temperature, (int, float)) \
-                or not temperature > 0 or temperature == float("inf"):
-            raise ValueError(f"temperature must be a positive finite number, got {temperature!r}")
+        if (isinstance(temperature, bool)
+                or not isinstance(temperature, (int, float))
+                or not temperature > 0 or temperature == float("inf")):
+            raise ValueError("temperature must be a positive finite number, "
+                             f"got {temperature!r}")
         size = image_size if image_size is not None else self.image_size
         if size is None:
-            raise ValueError("pass image_size=(H, W), or build the model with image_size=(H, W)")
+            raise ValueError("pass image_size=(H, W), or build the model with "
+                             "image_size=(H, W)")
         param = next(self.parameters())
         shape = (n, self.in_channels, int(size[0]), int(size[1]))
-        check_shape(torch.empty(shape, device="meta"), self.in_channels, self.factor, "image_size")
+        check_shape(torch.empty(shape, device="meta"), self.in_channels,
+                    self.factor, "image_size")
         z = torch.randn(shape, generator=generator, dtype=param.dtype,
                         device=param.device) * temperature
         with eval_mode(self):

@@ -112,65 +112,80 @@ def check_flow(
     seed: int = 0,
     train: bool = False,
 ) -> dict[str, float]:
-    """Check that ``flow`` is invertible and that its log-determinant is right.
+    """Check that ``flow`` is invertible and its log-determinant is right.
 
     Works on a randomised copy, so ``flow`` itself is not changed::
 
-        f⁻¹(f(x)) = x,     Δsldj = log|det ∂f/∂x|,     Δsldj(f) + Δsldj(f⁻¹) = 0
+        f⁻¹(f(x)) = x,   Δsldj = log|det ∂f/∂x|,   Δsldj(f) + Δsldj(f⁻¹) = 0
 
     Args:
-        flow: an :class:`nvp.Flow`: ``flow(x, sldj, reverse=False) -> (y, sldj)``.
-        shape: input shape with the batch first, e.g. ``(2, 4, 3, 3)``. Keep it tiny: the
-            Jacobian has ``D × D`` entries.
+        flow: an :class:`nvp.Flow`:
+            ``flow(x, sldj, reverse=False) -> (y, sldj)``.
+        shape: input shape with the batch first, e.g. ``(2, 4, 3, 3)``. Keep
+            it tiny: the Jacobian has ``D × D`` entries.
         dtype: the precision of the check (float64 by default).
         atol: tolerance of every comparison.
-        x: input to use instead of ``N(0, 1)`` draws (e.g. values in (0, 1) for a logit).
-        randomize: perturb parameters and batch-norm statistics first (see module docstring).
+        x: input to use instead of ``N(0, 1)`` draws (e.g. values in (0, 1)
+            for a logit).
+        randomize: perturb parameters and batch-norm statistics first (see
+            module docstring).
         std: size of that perturbation.
-        seed: seeds the perturbation and the input, so a failure can be repeated.
-        train: check in train mode, where batch norm normalises by the batch's statistics: the
-            examples interact, and the Jacobian of the whole batch must have
-            ``log|det| = Σ_b Δsldj_b``. (The inverse of a train-mode pass is only exact with the
-            same statistics, so the round trip is checked in eval mode either way.)
+        seed: seeds the perturbation and the input, so a failure can be
+            repeated.
+        train: check in train mode, where batch norm normalises by the
+            batch's statistics: the examples interact, and the Jacobian of
+            the whole batch must have ``log|det| = Σ_b Δsldj_b``. (The
+            inverse of a train-mode pass is only exact with the same
+            statistics, so the round trip is checked in eval mode either
+            way.)
 
     Returns:
-        the largest error of each check: ``{"round_trip", "log_det", "cancel"}``.
+        the largest error of each check:
+        ``{"round_trip", "log_det", "cancel"}``.
 
     Raises:
-        AssertionError: with a message that names the property that failed and by how much.
+        AssertionError: with a message that names the property that failed
+            and by how much.
     """
     gen = torch.Generator().manual_seed(seed)
     f = copy.deepcopy(flow).to(dtype)
     if randomize:
         randomize_(f, std=std, generator=gen)
-    x = (torch.randn(tuple(shape), generator=gen, dtype=dtype) if x is None else x).to(dtype)
-    sldj0 = torch.randn(x.shape[0], generator=gen, dtype=dtype)  # non-zero: increments must add
+    x = (torch.randn(tuple(shape), generator=gen, dtype=dtype)
+         if x is None else x).to(dtype)
+    # non-zero: increments must add
+    sldj0 = torch.randn(x.shape[0], generator=gen, dtype=dtype)
     sldj0_copy = sldj0.clone()
     with torch.no_grad(), eval_mode(f):
         y, sldj_y = _call(f, x, sldj0)
         x_back, sldj_back = _call(f, y, sldj_y, reverse=True)
     if not torch.equal(sldj0, sldj0_copy):
-        raise AssertionError("the flow changed the caller's sldj in place; return a new tensor")
+        raise AssertionError("the flow changed the caller's sldj in place; "
+                             "return a new tensor")
     if tuple(sldj_y.shape) != (x.shape[0],):
         raise AssertionError(f"sldj must have shape (B,) = ({x.shape[0]},), "
                              f"got {tuple(sldj_y.shape)}")
     if y.numel() != x.numel():
-        raise AssertionError(f"a flow keeps the number of dimensions: {tuple(x.shape)} -> "
-                             f"{tuple(y.shape)}")
+        raise AssertionError("a flow keeps the number of dimensions: "
+                             f"{tuple(x.shape)} -> {tuple(y.shape)}")
     if torch.equal(y, x):
-        raise AssertionError("the flow is the identity on this input, so the check would pass "
-                             "trivially; randomise its parameters (randomize=True)")
+        raise AssertionError("the flow is the identity on this input, so "
+                             "the check would pass trivially; randomise its "
+                             "parameters (randomize=True)")
     errors = {"round_trip": (x_back - x).abs().max().item()}
     if not errors["round_trip"] <= atol:
-        raise AssertionError(f"inverse does not undo forward: max |f⁻¹(f(x)) − x| = "
-                             f"{errors['round_trip']:.3g} > atol = {atol:g}")
+        raise AssertionError(
+            f"inverse does not undo forward: max |f⁻¹(f(x)) − x| = "
+            f"{errors['round_trip']:.3g} > atol = {atol:g}")
     f.train(train)
     with torch.no_grad():
-        ldj = _call(f, x, sldj0)[1] - sldj0  # (B,) what the forward pass claims
+        # (B,) what the forward pass claims
+        ldj = _call(f, x, sldj0)[1] - sldj0
     errors["log_det"] = _log_det_errors(f, x, ldj, train, atol)
     errors["cancel"] = (sldj_back - sldj0).abs().max().item()
     if not errors["cancel"] <= atol:
         raise AssertionError(
-            f"reverse pass does not subtract what forward added: sldj goes {sldj0.tolist()} -> "
-            f"{sldj_back.tolist()} (max error {errors['cancel']:.3g} > atol = {atol:g})")
+            "reverse pass does not subtract what forward added: "
+            f"sldj goes {sldj0.tolist()} -> {sldj_back.tolist()} "
+            f"(max error {errors['cancel']:.3g} > atol = {atol:g})")
     return errors

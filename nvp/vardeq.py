@@ -52,7 +52,8 @@ class UniformDequantizer(nn.Module):
 
 
 class VariationalDequantizer(nn.Module):
-    """``q(u | x)``: uniform noise reshaped by a flow conditioned on the image (Flow++ §3.1).
+    """``q(u | x)``: uniform noise reshaped by a flow conditioned on the
+    image (Flow++ §3.1).
 
     Args:
         in_channels: image channels.
@@ -61,12 +62,19 @@ class VariationalDequantizer(nn.Module):
         num_couplings: checkerboard couplings (masks alternate).
     """
 
-    def __init__(self, in_channels: int = 1, mid_channels: int = 16, num_blocks: int = 2,
-                 num_couplings: int = 4) -> None:
+    def __init__(
+        self,
+        in_channels: int = 1,
+        mid_channels: int = 16,
+        num_blocks: int = 2,
+        num_couplings: int = 4,
+    ) -> None:
         super().__init__()
         self.couplings = nn.ModuleList(
-            AffineCoupling(in_channels, mid_channels, num_blocks, CHECKERBOARD,
-                           reverse_mask=i % 2 == 1, context_channels=in_channels)
+            AffineCoupling(
+                in_channels, mid_channels, num_blocks, CHECKERBOARD,
+                reverse_mask=i % 2 == 1, context_channels=in_channels,
+            )
             for i in range(num_couplings)
         )
 
@@ -76,7 +84,8 @@ class VariationalDequantizer(nn.Module):
 
         With ``reverse=True``: ``u -> (u₀, log|det ∂u₀/∂u|)``.
         """
-        context = 2.0 * x - 1.0  # the image, centred: what s and t condition on
+        # the image, centred: what s and t condition on
+        context = 2.0 * x - 1.0
         a = torch.logit(u)  # ε (forward) or y (reverse)
         ldj = -log_sigmoid_derivative(a)  # log ∂logit(u)/∂u = −log σ'(a)
         couplings = reversed(self.couplings) if reverse else self.couplings
@@ -85,9 +94,12 @@ class VariationalDequantizer(nn.Module):
         ldj = ldj + log_sigmoid_derivative(a)  # log ∂σ(a)/∂a
         return torch.sigmoid(a), ldj
 
-    def forward(self, x: torch.Tensor, u0: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    def forward(
+        self, x: torch.Tensor, u0: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         u, ldj = self.flow(u0.clamp(_TINY, 1.0 - _TINY), x)
-        return dequantize(x, noise=u), -ldj  # log q(u | x) = −log|det ∂u/∂u₀|
+        # log q(u | x) = −log|det ∂u/∂u₀|
+        return dequantize(x, noise=u), -ldj
 
 
 def make_dequantizer(kind: str, in_channels: int) -> nn.Module:

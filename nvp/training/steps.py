@@ -102,29 +102,35 @@ def train_step(
     dist: Distributed | None = None,
     scales: list[torch.Tensor] | None = None,
 ) -> float:
-    """One step on range-checked images ``x`` with noise ``u``; returns the batch's mean NLL (nats).
+    """One step on range-checked images ``x`` with noise ``u``; returns the
+    batch's mean NLL (nats).
 
-    ``objective = Σ_i nll_i / N + λ Σ g²``. With W processes, ``x`` is this process's share of a
-    global batch of ``total`` = N images, and DDP averages the gradients of
-    ``W · Σ_{its i} nll_i / N + λ Σ g²``: exactly the gradient of the global objective.
+    ``objective = Σ_i nll_i / N + λ Σ g²``. With W processes, ``x`` is this
+    process's share of a global batch of ``total`` = N images, and DDP
+    averages the gradients of ``W · Σ_{its i} nll_i / N + λ Σ g²``: exactly
+    the gradient of the global objective.
     """
     n = total or len(x)
     world = dist.world_size if dist is not None else 1
     scales = scales if scales is not None else weight_norm_scales(model)
     bf16 = config.precision == "bf16"
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
-        z, sldj = model(x, noise=u, validate=False)  # z, sldj: float32 either way
+        # z, sldj: float32 either way
+        z, sldj = model(x, noise=u, validate=False)
     nll_sum = nll(z, sldj).sum()
-    objective = nll_sum * (world / n) + l2_penalty(scales, config.weight_decay)
+    objective = (nll_sum * (world / n)
+                 + l2_penalty(scales, config.weight_decay))
     optimizer.zero_grad(set_to_none=True)
     objective.backward()
     if dist is not None:
-        nll_sum = dist.all_reduce_sum(nll_sum)  # Σ over the whole global batch
+        # Σ over the whole global batch
+        nll_sum = dist.all_reduce_sum(nll_sum)
     loss = nll_sum.item() / n  # the one host sync of the step
     if not math.isfinite(loss):
         raise FloatingPointError(
-            f"loss became {loss}; training stopped before updating the weights. Try a lower "
-            "--lr or --max-grad-norm; the last checkpoint on disk is intact."
+            f"loss became {loss}; training stopped before updating the "
+            "weights. Try a lower --lr or --max-grad-norm; the last "
+            "checkpoint on disk is intact."
         )
     torch.nn.utils.clip_grad_norm_(model.parameters(), config.max_grad_norm)
     optimizer.step()
