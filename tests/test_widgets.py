@@ -48,6 +48,7 @@ def test_frames_slider_shows_its_label_in_full():
     (slider,) = box.children[0].children
     assert slider.description == "temperature T"
     assert slider.style.description_width == "initial"
+    assert slider.layout.min_width == "calc(13ch + 230px)"  # the track keeps its room
 
 
 def _draw(**values):
@@ -65,6 +66,10 @@ def test_live_figure_labels_every_control_in_full():
     row, picture = box.children
     assert list(row.children) == [s, t]
     assert all(c.style.description_width == "initial" for c in (s, t))
+    assert s.layout.min_width == "calc(13ch + 230px)"
+    fixed = widgets.FloatSlider(description="β", layout=widgets.Layout(width="20em"))
+    live_figure(_draw, beta=fixed)
+    assert fixed.layout.min_width is None  # a width the caller chose is kept
     before = picture.value
     s.value = 0.9  # the kernel-side callback redraws
     assert picture.value != before

@@ -13,7 +13,9 @@ browser. :func:`frames_slider` builds such a control:
 
 Every control says what it changes: both functions refuse a slider or other control without a
 non-empty description (``ValueError``), and show the description in full
-(``description_width="initial"``, not cut to the default ~80 px), on both paths.
+(``description_width="initial"``, not cut to the default ~80 px), on both paths. A slider whose
+label takes its full width also gets a minimum width, so that its track keeps about 150 px beside
+a long label instead of shrinking to a dot in a row of controls.
 """
 
 from __future__ import annotations
@@ -46,6 +48,17 @@ def _require_label(description: object, what: str) -> str:
             f"{what} needs a non-empty description that says what it changes "
             f'(e.g. description="temperature T"), got {description!r}')
     return text
+
+
+def _show_label_in_full(control: widgets.Widget) -> None:
+    """Show the description at its natural width; keep a slider's track usable beside it."""
+    style = getattr(control, "style", None)
+    if style is not None and hasattr(style, "description_width"):
+        style.description_width = "initial"
+    is_slider = type(control).__name__.endswith("Slider")
+    if is_slider and not control.layout.min_width and not control.layout.width:
+        # label (~1ch per character) + track (~150 px) + readout and margins (~80 px)
+        control.layout.min_width = f"calc({len(control.description)}ch + 230px)"
 
 
 def _as_png(frame: Figure | bytes) -> bytes:
@@ -122,8 +135,8 @@ def frames_slider(
 
     n = len(pngs)
     slider = widgets.IntSlider(value=start, min=0, max=n - 1, step=1, description=description,
-                               readout=labels is None, continuous_update=True,
-                               style={"description_width": "initial"})
+                               readout=labels is None, continuous_update=True)
+    _show_label_in_full(slider)
     images = widgets.Stack([widgets.Image(value=p, format="png") for p in pngs],
                            selected_index=start)
     widgets.jslink((slider, "value"), (images, "selected_index"))
@@ -158,9 +171,7 @@ def live_figure(draw: Callable[..., Figure | None], **controls: widgets.ValueWid
     for name, control in controls.items():
         _require_label(getattr(control, "description", None),
                        f"live_figure control {name!r} ({type(control).__name__})")
-        style = getattr(control, "style", None)
-        if style is not None and hasattr(style, "description_width"):
-            style.description_width = "initial"
+        _show_label_in_full(control)
 
     def render() -> bytes:
         fig = draw(**{name: c.value for name, c in controls.items()})
