@@ -69,8 +69,10 @@ class ToyFlow(nn.Module):
         self, num_couplings: int = 8, mid_channels: int = 16, num_blocks: int = 1
     ) -> None:
         super().__init__()
+        # coupling i keeps x₂ (even i) or x₁ (odd i): the masks alternate
         self.couplings = FlowSequence(*[
-            AffineCoupling(2, mid_channels, num_blocks, CHANNEL_WISE, reverse_mask=i % 2 == 1)
+            AffineCoupling(2, mid_channels, num_blocks, CHANNEL_WISE,
+                           reverse_mask=i % 2 == 1)
             for i in range(num_couplings)
         ])
 
