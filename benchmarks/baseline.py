@@ -198,7 +198,7 @@ class BaselineRealNVP(nn.Module):
         self.beta = data_constraint
         self.flows = _Scale(0, num_scales, in_channels, mid_channels, num_blocks)
 
-    def forward(self, x, reverse=False, dequantize=True):
+    def forward(self, x, reverse=False, dequantize=True, noise=None):
         if reverse:
             x, sldj = self.flows(x, x.new_zeros(x.size(0)), reverse=True)
             x = ((2 * torch.sigmoid(x) - 1) / self.beta + 1) / 2
@@ -206,7 +206,7 @@ class BaselineRealNVP(nn.Module):
         if x.min() < 0 or x.max() > 1:
             raise ValueError("expected x in [0, 1]")
         if dequantize:
-            x = (x * 255.0 + torch.rand_like(x)) / 256.0
+            x = (x * 255.0 + (torch.rand_like(x) if noise is None else noise)) / 256.0
         p = ((2 * x - 1) * self.beta + 1) / 2
         y = p.log() - (1 - p).log()
         ldj = F.softplus(y) + F.softplus(-y) - math.log(1 / self.beta)

@@ -38,7 +38,7 @@ def test_validate_false_skips_the_sync_and_changes_nothing_else():
 
 def test_a_training_step_syncs_once():
     model = tiny()
-    config = Config()
+    config = Config(precision="fp32")
     optimizer = torch.optim.Adam(model.parameters())
     optimizer.step = uncounted(optimizer.step)  # on CPU Adam reads step counts with .item()
     x, u = torch.rand(4, 1, 8, 8), torch.rand(4, 1, 8, 8)
