@@ -293,7 +293,11 @@ def test_automatic_precision_is_timed_and_changes_nothing(tmp_path):
         torch.testing.assert_close(auto.state_dict()[k], v, rtol=0, atol=0, msg=k)
 
 
-def test_checkpoints_from_before_precision_still_load():
+def test_checkpoints_from_before_the_new_fields_still_load():
     old = {**tiny_config().to_dict(), "bf16": True}
-    del old["precision"]
-    assert Config.from_dict(old).precision == "bf16"
+    for k in ("precision", "validation", "dequantization", "ema"):
+        del old[k]
+    config = Config.from_dict(old)  # what those runs did, not today's defaults
+    assert config.precision == "bf16" and config.dequantization == "uniform"
+    assert config.validation == 0 and config.ema == 0.0
+    assert Config.from_dict({}).dequantization == "uniform"

@@ -10,6 +10,9 @@ from ..vardeq import DEQUANTIZATIONS
 
 LR_SCHEDULES = ("constant", "cosine")
 PRECISIONS = ("auto", "fp32", "bf16")
+# What runs did before these fields existed (their defaults are the new recipe)
+BEFORE = {"validation": 0, "dequantization": "uniform", "ema": 0.0,
+          "precision": "fp32"}
 
 
 @dataclass
@@ -88,8 +91,9 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict) -> Config:
-        """Inverse of :meth:`to_dict`; unknown keys are an error, missing
-        keys take defaults."""
+        """Inverse of :meth:`to_dict`; unknown keys are an error. A key that a
+        checkpoint lacks takes the value it had before the field existed
+        (:data:`BEFORE`), else its default."""
         names = {f.name for f in dataclasses.fields(cls)}
         # checkpoints written before ``precision`` replaced ``bf16``
         if "bf16" in d:
@@ -99,7 +103,7 @@ class Config:
         if unknown:
             raise ValueError(f"unknown config keys {unknown}; "
                              f"valid keys: {sorted(names)}")
-        return cls(**d)
+        return cls(**{**BEFORE, **d})
 
     def build_model(self) -> RealNVP:
         """A fresh :class:`RealNVP` with this configuration."""
