@@ -128,7 +128,7 @@ def draw_model(model: RealNVP, image_shape: Sequence[int], title: str = "") -> F
     boxes = model_boxes(model, image_shape)
     ncols = len(model.scales)
     nrows = max(b.row for b in boxes) + 1
-    size = (2.4 * ncols + 0.2, 0.3 * nrows + 0.7)  # inches
+    size = (2.5 * ncols + 0.2, 0.32 * nrows + 0.7)  # inches
     fig, ax = plt.subplots(figsize=size)
     w, h = COL_W - 0.3, ROW_H * 0.68
     aspect = (COL_W * ncols / size[0]) / (ROW_H * nrows / size[1])
@@ -146,7 +146,7 @@ def draw_model(model: RealNVP, image_shape: Sequence[int], title: str = "") -> F
         if b.kind in ("checkerboard", "channel"):
             _glyph(ax, cx - bw / 2 + 0.08, cy, b.mask, f"glyph {b.kind}", aspect)
         ax.text(cx + (0.25 if b.mask else 0), cy, b.label, ha="center", va="center",
-                fontsize=7, fontweight="bold" if b.kind in ("z", "merge") else "normal")
+                fontsize=8, fontweight="bold" if b.kind in ("z", "merge") else "normal")
     arrow = dict(arrowstyle="-|>", color="0.3", lw=0.8, shrinkA=0, shrinkB=0)
     for a, b in zip(boxes, boxes[1:], strict=False):
         (ax_, ay), (bx, by) = centre(a), centre(b)
@@ -165,16 +165,16 @@ def draw_model(model: RealNVP, image_shape: Sequence[int], title: str = "") -> F
     for k in range(ncols):  # a heading above each column
         top = min((b for b in boxes if b.col == k), key=lambda b: b.row)
         ax.text(k * COL_W, -top.row * ROW_H + 0.5, f"scale {k}", ha="center",
-                fontsize=8.5, fontweight="bold")
+                fontsize=9.5, fontweight="bold")
     ax.set_xlim(-COL_W / 2, COL_W * (ncols - 0.5))
     ax.set_ylim(-(nrows - 0.4) * ROW_H, 1.2)
     ax.set_axis_off()
     if title:
-        ax.set_title(title, fontsize=9)
+        ax.set_title(title, fontsize=10)
     legend = [Patch(fc=COLORS["checkerboard"], ec="0.25", label="coupling, checkerboard mask"),
               Patch(fc=COLORS["channel"], ec="0.25", label="coupling, channel-wise mask"),
               Patch(fc=KEPT, ec="0.3", label="(glyph) the part a coupling keeps")]
     fig.legend(handles=legend, loc="lower center", ncol=3 if ncols > 2 else 2,
-               fontsize=7, frameon=False)
+               fontsize=8, frameon=False)
     fig.tight_layout(pad=0.2, rect=(0, 0.35 / size[1], 1, 1))  # room for the legend
     return fig
