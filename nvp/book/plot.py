@@ -255,7 +255,10 @@ def plot_jacobian(
         ax.tick_params(labelsize=7)
         if titles is not None:
             ax.set_title(titles[k], fontsize=9)
-        fig.colorbar(img, ax=ax, fraction=0.046, pad=0.04)
+        cbar = fig.colorbar(img, ax=ax, fraction=0.046, pad=0.04)
+        cbar.ax.tick_params(labelsize=7)
+        if log:  # ticks inside the linear range (|J| < 1% of max) crowd the 0 label
+            cbar.set_ticks([t for t in cbar.get_ticks() if t == 0 or 0.01 * v <= abs(t) <= v])
     fig.tight_layout()
     return fig
 
