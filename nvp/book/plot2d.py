@@ -269,7 +269,8 @@ def logit_frame(x_tilde: torch.Tensor, beta: float, ylim: float = 8.0) -> Figure
     grid = torch.linspace(0, 1, 501, dtype=torch.float64).view(-1, 1, 1, 1)  # (501, 1, 1, 1)
     curve = logit(grid, grid.new_zeros(len(grid)))[0].flatten()
     y = logit(x_tilde, x_tilde.new_zeros(len(x_tilde)))[0].flatten()
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(8.0, 3.0))
+    # 6.8 in at 96 dpi: the frame fits the 684 px text column at 1280 px
+    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(6.8, 3.0))
     ax0.plot(grid.flatten().numpy(), curve.numpy(), color=SAMPLE_COLOR)
     ax0.set_ylim(-ylim, ylim)
     ax0.set_xlabel("dequantized pixel x~")
