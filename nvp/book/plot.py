@@ -159,6 +159,8 @@ def plot_masks(
     arrays = [_chw(m) for m in masks]
     widths = [a.shape[0] * (a.shape[2] + 0.6) for a in arrays]
     height = max(a.shape[1] for a in arrays)
+    # at most 6.8 in wide, so the page does not scale the figure (and its text) down
+    size = min(size, 6.8 / (sum(widths) + 1.5 * len(arrays)))
     fig, axes = plt.subplots(1, len(arrays), figsize=(size * (sum(widths) + 1.5 * len(arrays)),
                                                       size * height + 1.1),
                              gridspec_kw={"width_ratios": widths}, squeeze=False,
