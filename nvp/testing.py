@@ -158,8 +158,9 @@ def check_flow(
     sldj0_copy = sldj0.clone()
     with torch.no_grad(), eval_mode(f):
         y, sldj_y = _call(f, x, sldj0)
+        changed = not torch.equal(sldj0, sldj0_copy)  # right after forward
         x_back, sldj_back = _call(f, y, sldj_y, reverse=True)
-    if not torch.equal(sldj0, sldj0_copy):
+    if changed or not torch.equal(sldj0, sldj0_copy):
         raise AssertionError("the flow changed the caller's sldj in place; "
                              "return a new tensor")
     if tuple(sldj_y.shape) != (x.shape[0],):

@@ -19,7 +19,7 @@ probability of the 8-bit image is bounded below by (Jensen's inequality)::
   with ``g`` a few checkerboard :class:`~nvp.AffineCoupling` layers whose s/t networks also see
   the image, ``Σ s_k`` their log-determinants, and ``log σ'(a) = −softplus(a) − softplus(−a)``.
   The couplings start as the identity, so ``u = u₀`` and ``log q = 0``: the learned dequantizer
-  starts as exactly the uniform one, and training can only tighten the bound from there.
+  starts as exactly the uniform one, and training moves it away only to raise the bound.
 
 Both take the same uniform noise ``u₀`` (drawn by the caller, so a trainer can draw it once per
 global batch) and return ``(x̃, log q(u | x))``, shape ``((B, C, H, W), (B,))``.

@@ -107,7 +107,11 @@ def test_interpolate_ends_and_arc(model):
     x = torch.randint(0, 256, (2, 1, 8, 8)) / 255.0
     imgs = explore.interpolate(model, x[0], x[1], steps=4)
     assert imgs.shape == (4, 1, 8, 8)
-    assert (imgs[0] - x[0]).abs().max() < 1e-4 and (imgs[-1] - x[1]).abs().max() < 1e-4
+    # the ends are the dequantized images: inside the images' 8-bit bins (but for a pixel
+    # within float rounding of a bin's edge)
+    for end, xi in ((imgs[0], x[0]), (imgs[-1], x[1])):
+        assert (explore.quantize(end) != xi).sum() <= 1
+        assert (end - xi).abs().max() < 1 / 256 + 1e-4
     with pytest.raises(ValueError):
         explore.interpolate_latents(z0, z1, method="spline")
 
@@ -133,7 +137,7 @@ def test_resample_scales_images(model):
     out = explore.resample_scales(model, x, scales=[0, 1], n=2)
     assert out.shape == (2, 2, 1, 8, 8) and (out >= 0).all() and (out <= 1).all()
     same = explore.resample_scales(model, x, scales=[], n=1)
-    assert (same[:, 0] - x).abs().max() < 1e-4
+    assert (explore.quantize(same[:, 0]) != x).sum() <= 1  # nothing redrawn: x̃ again
     with pytest.raises(ValueError):
         explore.resample_scales(model, x, scales=[2])
 
@@ -180,3 +184,12 @@ def test_curves_record_and_draw():
     assert len(old.axes[0].lines) == 4  # checkpoints from before the rename still draw
     plt.close("all")
 
+
+
+def test_dequantize_stays_in_the_bins_and_quantize_undoes_it(model):
+    x = torch.randint(0, 256, (3, 1, 8, 8)) / 255.0
+    x_tilde = explore.dequantize(model, x, generator=torch.Generator().manual_seed(0))
+    k = (x * 255).round()
+    assert torch.all((x_tilde >= k / 256) & (x_tilde < (k + 1) / 256))
+    assert torch.equal(explore.quantize(x_tilde), x)
+    assert not torch.equal(x_tilde, explore.dequantize(model, x))  # noise, drawn afresh

@@ -99,6 +99,14 @@ def test_check_flow_catches_a_wrong_log_det_and_a_wrong_inverse():
         check_flow(OffByOne(0.9), x.shape, x=x)
     with pytest.raises(AssertionError, match="inverse does not undo forward"):
         check_flow(BadInverse(0.9), x.shape, x=x)
+    class InPlace(nvp.Logit):  # the numbers come out right; the caller's tensor is changed
+        def forward(self, x, sldj, reverse=False):
+            y, s = super().forward(x, sldj.new_zeros(sldj.shape), reverse)
+            sldj += s  # reverse passes s < 0: the tensor comes back to its start
+            return y, sldj
+
+    with pytest.raises(AssertionError, match="in place"):
+        check_flow(InPlace(0.9), x.shape, x=x)
     with pytest.raises(AssertionError, match="identity"):
         check_flow(nvp.AffineCoupling(1, 4, 1, "checkerboard"), (2, 1, 2, 2), randomize=False)
 

@@ -3,8 +3,14 @@
 A Real NVP model is a bijection ``x ↔ z``, so every image has exactly one latent code and every
 code one image. That makes the latent space easy to explore:
 
-* :func:`encode` / :func:`decode`: ``z = f(x)`` and ``x = f⁻¹(z)``, deterministic (no
-  dequantization noise), in eval mode.
+* :func:`encode` / :func:`decode`: ``z = f(x̃)`` and ``x̃ = f⁻¹(z)``, deterministic, in eval
+  mode.
+* :func:`dequantize` / :func:`quantize`: where to encode. The model was trained on dequantized
+  images ``x̃ = (255·x + u)/256`` with ``u`` from its own dequantization ``q(u | x)`` (uniform,
+  or learned: :mod:`nvp.vardeq`); those are the images whose codes it made look like
+  ``N(0, I)``. The exact pixel values ``k/255`` sit at the edges of their bins, where the model
+  was never trained, and their codes land far out. So the latent experiments encode ``x̃`` drawn
+  from ``q``, and :func:`quantize` takes decoded images back to 8-bit values.
 * :func:`interpolate`: decode points on a path between the codes of two images. The paper
   (§4.2, eq. 19, Figure 6) uses ``z(φ) = cos φ · z₀ + sin φ · z₁`` for ``φ ∈ [0, π/2]``: when
   ``z₀, z₁`` are independent ``N(0, I)`` draws, every point on that arc is again ``N(0, I)``,
@@ -36,6 +42,25 @@ def _device(model: RealNVP) -> torch.device:
 
 
 @torch.no_grad()
+def dequantize(model: RealNVP, x: torch.Tensor,
+               generator: torch.Generator | None = None) -> torch.Tensor:
+    """``x̃ = (255·x + u)/256``, ``u`` drawn from the model's own
+    dequantization ``q(u | x)``, in eval mode: images ``(N, C, H, W)``
+    where the model was trained."""
+    dev = _device(model)
+    u0 = torch.rand(x.shape, generator=generator, dtype=x.dtype)  # U[0, 1)
+    with eval_mode(model):
+        x_tilde, _ = model.dequantizer(x.to(dev), u0.to(dev))
+    return x_tilde.cpu()  # (N, C, H, W)
+
+
+def quantize(x_tilde: torch.Tensor) -> torch.Tensor:
+    """The 8-bit image ``k/255`` whose bin ``[k/256, (k+1)/256)`` holds
+    ``x̃``: ``k = ⌊256·x̃⌋``."""
+    return (x_tilde * 256).floor().clamp(0, 255) / 255
+
+
+@torch.no_grad()
 def encode(model: RealNVP, x: torch.Tensor, batch_size: int = 256) -> torch.Tensor:
     """``z = f(x)`` of images ``x`` ``(N, C, H, W)`` in ``[0, 1]``, without dequantization.
 
@@ -61,13 +86,16 @@ def _batched(model: RealNVP, x: torch.Tensor, batch_size: int, **kwargs: bool) -
 def interpolate_latents(
     z0: torch.Tensor, z1: torch.Tensor, steps: int = 8, method: str = "arc"
 ) -> torch.Tensor:
-    """``steps`` points from ``z0`` to ``z1`` (both ends included), shape ``(steps, *z0.shape)``.
+    """``steps`` points from ``z0`` to ``z1``, both ends included:
+    ``(steps, *z0.shape)``.
 
-    ``method="arc"``: ``cos φ · z₀ + sin φ · z₁``, ``φ = t·π/2`` (paper eq. 19; keeps the
-    variance of independent Gaussian codes at 1). ``method="linear"``: ``(1 − t) z₀ + t z₁``.
+    ``method="arc"``: ``cos φ · z₀ + sin φ · z₁``, ``φ = t·π/2`` (paper
+    eq. 19; keeps the variance of independent Gaussian codes at 1).
+    ``method="linear"``: ``(1 − t) z₀ + t z₁``.
     """
     if z0.shape != z1.shape:
-        raise ValueError(f"z0 and z1 must have the same shape, got {z0.shape} and {z1.shape}")
+        raise ValueError(f"z0 and z1 must have the same shape, "
+                         f"got {z0.shape} and {z1.shape}")
     if steps < 2:
         raise ValueError(f"steps must be at least 2, got {steps}")
     t = torch.linspace(0.0, 1.0, steps, dtype=z0.dtype, device=z0.device)
@@ -77,18 +105,21 @@ def interpolate_latents(
         a, b = 1.0 - t, t
     else:
         raise ValueError(f"method must be 'arc' or 'linear', got {method!r}")
-    shape = (steps,) + (1,) * z0.dim()  # broadcast the weights over every entry of z
+    # broadcast the weights over every entry of z
+    shape = (steps,) + (1,) * z0.dim()
     return a.view(shape) * z0 + b.view(shape) * z1  # (steps, *z0.shape)
 
 
 def interpolate(
-    model: RealNVP, x0: torch.Tensor, x1: torch.Tensor, steps: int = 8, method: str = "arc"
+    model: RealNVP, x0: torch.Tensor, x1: torch.Tensor, steps: int = 8, method: str = "arc",
+    generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Decode ``steps`` points between the codes of images ``x0`` and ``x1`` (each ``(C, H, W)``).
+    """Decode ``steps`` points between the codes of images ``x0`` and ``x1`` (each ``(C, H, W)``),
+    encoded from :func:`dequantize` (so the codes are where the prior lives).
 
-    Returns ``(steps, C, H, W)``; the first and last images reconstruct ``x0`` and ``x1``.
+    Returns ``(steps, C, H, W)`` in ``[0, 1]``; the ends quantize back to ``x0`` and ``x1``.
     """
-    z = encode(model, torch.stack((x0, x1)))  # (2, C, H, W)
+    z = encode(model, dequantize(model, torch.stack((x0, x1)), generator))  # (2, C, H, W)
     return decode(model, interpolate_latents(z[0], z[1], steps, method))  # (steps, C, H, W)
 
 
@@ -100,18 +131,22 @@ def resample_latents(
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """``n`` copies of every code in ``z`` ``(B, C, H, W)`` with the entries of ``scales`` redrawn.
+    """``n`` copies of every code in ``z`` ``(B, C, H, W)``, the entries of
+    ``scales`` redrawn: ``(B, n, C, H, W)``.
 
-    ``z' = m ⊙ T·ε + (1 − m) ⊙ z``, ``ε ~ N(0, I)``, where the mask ``m`` marks the entries whose
-    level (``levels``, from :func:`nvp.book.trace.latent_scales`) is in ``scales``.
-    Returns ``(B, n, C, H, W)``.
+    ``z' = m ⊙ T·ε + (1 − m) ⊙ z``, ``ε ~ N(0, I)``, where the mask ``m``
+    marks the entries whose level (``levels``, from
+    :func:`nvp.book.trace.latent_scales`) is in ``scales``.
     """
     scales = sorted({int(s) for s in scales})
-    mask = torch.isin(levels, torch.tensor(scales, dtype=levels.dtype))  # (C, H, W), True: redraw
+    chosen = torch.tensor(scales, dtype=levels.dtype)
+    mask = torch.isin(levels, chosen)  # (C, H, W), True: redraw
     b = z.shape[0]
     z = z.unsqueeze(1).expand(b, n, *z.shape[1:])  # (B, n, C, H, W)
-    eps = torch.randn(z.shape, generator=generator, dtype=z.dtype) * temperature
-    return torch.where(mask.to(z.device), eps.to(z.device), z)  # mask broadcasts over (B, n)
+    eps = torch.randn(z.shape, generator=generator, dtype=z.dtype)
+    eps = (eps * temperature).to(z.device)
+    # the mask broadcasts over (B, n)
+    return torch.where(mask.to(z.device), eps, z)
 
 
 def resample_scales(
@@ -122,24 +157,26 @@ def resample_scales(
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
-    """Keep the latents of images ``x`` except those of ``scales``, which are redrawn ``n`` times.
-
-    Encode, :func:`resample_latents`, decode. Resampling the fine scale (0) and keeping the coarse
-    one is the experiment of the paper's Appendix D: the coarse latents fix the
-    overall shape, the fine ones add local detail.
+    """Keep the latents of images ``x`` but those of ``scales``, which are
+    redrawn ``n`` times: :func:`dequantize` (one draw per image), encode,
+    :func:`resample_latents`, decode. Resampling the fine scale (0) and
+    keeping the coarse one is the experiment of the paper's Appendix D.
 
     Args:
         x: images ``(B, C, H, W)`` in ``[0, 1]``.
-        scales: indices in ``0 … num_scales − 1`` to resample (empty: plain reconstruction).
+        scales: indices in ``0 … num_scales − 1`` to resample (none: a
+            plain reconstruction).
 
     Returns:
         ``(B, n, C, H, W)``: ``n`` variations of every image.
     """
     scales = sorted({int(s) for s in scales})
     if any(not 0 <= s < model.num_scales for s in scales):
-        raise ValueError(f"scales must be in 0..{model.num_scales - 1}, got {scales}")
+        raise ValueError(f"scales must be in 0..{model.num_scales - 1}, "
+                         f"got {scales}")
     levels = latent_scales(model, x.shape[1:])  # (C, H, W)
-    z = resample_latents(encode(model, x), levels, scales, n, temperature, generator)
+    z = encode(model, dequantize(model, x, generator))  # (B, C, H, W)
+    z = resample_latents(z, levels, scales, n, temperature, generator)
     out = decode(model, z.flatten(0, 1))  # (B·n, C, H, W)
     return out.view(*z.shape[:2], *x.shape[1:])  # (B, n, C, H, W)
 
@@ -147,10 +184,11 @@ def resample_scales(
 def nearest_neighbours(
     queries: torch.Tensor, data: torch.Tensor, k: int = 3, chunk: int = 4096
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The ``k`` nearest images of ``data`` to every query, by L2 distance in pixel space.
+    """The ``k`` nearest images of ``data`` to every query, by L2 distance.
 
-    ``‖q − d‖² = ‖q‖² − 2 q·d + ‖d‖²``, one matrix product per chunk of ``data`` (no Python loop
-    over images). Returns ``(distances, indices)``, both ``(Q, k)``, nearest first.
+    ``‖q − d‖² = ‖q‖² − 2 q·d + ‖d‖²``: one matrix product per chunk of
+    ``data``, no Python loop over images. Returns ``(distances, indices)``,
+    both ``(Q, k)``, nearest first.
     """
     q = queries.flatten(1).double()  # (Q, D)
     q_sq = q.pow(2).sum(1, keepdim=True)  # (Q, 1)
@@ -158,9 +196,11 @@ def nearest_neighbours(
     best_i = torch.empty(len(q), 0, dtype=torch.long)
     for start in range(0, len(data), chunk):
         d = data[start:start + chunk].flatten(1).double()  # (N_c, D)
-        dist2 = q_sq - 2.0 * q @ d.T + d.pow(2).sum(1)  # (Q, N_c)
-        cand_d = torch.cat((best_d, dist2.clamp_min(0.0).sqrt()), dim=1)  # (Q, k + N_c)
-        cand_i = torch.cat((best_i, torch.arange(start, start + len(d)).expand(len(q), -1)), 1)
-        best_d, pos = cand_d.topk(min(k, cand_d.shape[1]), dim=1, largest=False)  # (Q, k)
+        dist = (q_sq - 2.0 * q @ d.T + d.pow(2).sum(1)).clamp_min(0.0).sqrt()
+        index = torch.arange(start, start + len(d)).expand(len(q), -1)
+        cand_d = torch.cat((best_d, dist), dim=1)  # (Q, k + N_c)
+        cand_i = torch.cat((best_i, index), dim=1)  # (Q, k + N_c)
+        best_d, pos = cand_d.topk(min(k, cand_d.shape[1]), dim=1,
+                                  largest=False)  # (Q, k)
         best_i = cand_i.gather(1, pos)  # (Q, k)
     return best_d.float(), best_i
