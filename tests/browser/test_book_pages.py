@@ -3,8 +3,12 @@
 For every page of ``_toc.yml``, in a 1280 px and a 390 px wide viewport: it loads with no
 JavaScript error and no failed request, nothing is requested from any host but 127.0.0.1, every
 equation is typeset by MathJax, every image loads, every figure is shown, every widget renders,
-and the text fits a phone screen. Notebook chapters link to their own notebook in Colab, and on
-every page with widgets each kernel-free frames slider (and its Play button) changes the picture.
+the text fits a phone screen (wide content scrolls inside its own box), and at 1280 px no code
+block, cell output or display equation is wider than its box, every slider has a visible label
+shown in full, and no raw TeX is left in the text. Notebook chapters link to their own notebook
+in Colab, and on every page with widgets each kernel-free frames slider (and its Play button)
+changes the picture. ``test_checks_catch_faults.py`` proves that the layout checks fail on a page
+with each fault.
 Full-page screenshots go to ``_build/screenshots/`` (``narrow/`` for 390 px).
 
     make book && NVP_BROWSER_TESTS=1 pytest tests/browser
@@ -15,14 +19,16 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from page_checks import (
+    assert_code_fits,
+    assert_equations_fit,
+    assert_fits_a_phone,
+    assert_no_raw_tex,
+    assert_sliders_labelled,
+    listing,
+)
 
 COLAB_PREFIX = "https://colab.research.google.com/github/nvp-book/real-nvp-explained/blob/main/"
-
-
-def listing(items: list[str], limit: int = 8) -> str:
-    shown = "\n  ".join(items[:limit])
-    more = f"\n  ... and {len(items) - limit} more" if len(items) > limit else ""
-    return f"\n  {shown}{more}"
 
 
 def test_page_loads_without_errors(report: Any) -> None:
@@ -49,7 +55,7 @@ def test_math_is_rendered(report: Any) -> None:
         assert dom["mjxContainers"] > 0, f"{report.url}: no mjx-container, MathJax typeset nothing"
     assert not dom["mathRaw"], f"{report.url}: math left untypeset:{listing(dom['mathRaw'])}"
     assert not dom["mathErrors"], f"{report.url}: TeX errors:{listing(dom['mathErrors'])}"
-    assert not dom["rawTex"], f"{report.url}: raw TeX in the visible text:{listing(dom['rawTex'])}"
+    assert_no_raw_tex(dom, report.url)
 
 
 def test_images_load(report: Any) -> None:
@@ -96,15 +102,25 @@ def test_colab_link_opens_this_notebook(visit_page: Any, notebook_page: str) -> 
 
 def test_fits_a_phone_screen(visit_page: Any, page: str) -> None:
     rep = visit_page("narrow", page)
-    dom = rep.dom
-    assert dom["scrollWidth"] <= dom["innerWidth"] + 1, (
-        f"{rep.url} at {dom['innerWidth']} px scrolls sideways: the document is "
-        f"{dom['scrollWidth']} px wide; outermost overflowing elements:{listing(dom['offenders'])}"
-    )
-    assert not dom["offenders"], (
-        f"{rep.url} at {dom['innerWidth']} px: {dom['offenderCount']} elements stick out of the "
-        f"screen, cut off, outside any box that scrolls sideways:{listing(dom['offenders'])}"
-    )
+    assert_fits_a_phone(rep.dom, rep.url)
+
+
+def test_code_fits_its_box(visit_page: Any, page: str) -> None:
+    """At 1280 px no code block, shown source or cell output scrolls sideways or is cut off."""
+    rep = visit_page("wide", page)
+    assert_code_fits(rep.dom, rep.url)
+
+
+def test_equations_fit_the_column(visit_page: Any, page: str) -> None:
+    """At 1280 px no display equation is wider than its box (the theme clips it)."""
+    rep = visit_page("wide", page)
+    assert_equations_fit(rep.dom, rep.url)
+
+
+def test_sliders_say_what_they_change(visit_page: Any, page: str) -> None:
+    """Every slider, live or precomputed, has a visible label shown in full."""
+    rep = visit_page("wide", page)
+    assert_sliders_labelled(rep.dom, rep.url)
 
 
 def test_slider_flips_the_pictures(visit_page: Any, widget_page: str) -> None:
