@@ -91,9 +91,9 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict) -> Config:
-        """Inverse of :meth:`to_dict`; unknown keys are an error. A key that a
-        checkpoint lacks takes the value it had before the field existed
-        (:data:`BEFORE`), else its default."""
+        """Inverse of :meth:`to_dict`; unknown keys are an error. A key
+        that a checkpoint lacks takes the value it had before the field
+        existed (:data:`BEFORE`), else its default."""
         names = {f.name for f in dataclasses.fields(cls)}
         # checkpoints written before ``precision`` replaced ``bf16``
         if "bf16" in d:
