@@ -110,7 +110,8 @@ def test_nan_loss_stops_with_step_and_keeps_last_checkpoint(tmp_path, monkeypatc
         return out * float("nan") if len(calls) == 2 else out
 
     monkeypatch.setattr(steps_module, "nll", nll_that_explodes)
-    with pytest.raises(FloatingPointError, match=r"at step 5 \(epoch 1\)"):
+    # epochs counted from 1, as the log counts them: the resumed run is in its second epoch
+    with pytest.raises(FloatingPointError, match=r"at step 5 \(epoch 2\)"):
         train_module.train(tiny_config(epochs=2), tmp_path, resume=True, device="cpu",
                            progress=False, log=log)
     assert (tmp_path / "last.pt").read_bytes() == before

@@ -77,7 +77,7 @@ def train_epoch(
         try:
             loss = train_step(model, optimizer, x, u, config, n, dist, scales)
         except FloatingPointError as err:
-            raise FloatingPointError(f"at step {step} (epoch {epoch}): {err}") from None
+            raise FloatingPointError(f"at step {step} (epoch {epoch + 1}): {err}") from None
         if average is not None:
             average.update()
         bpd = loss / (n_dims * math.log(2))
