@@ -3,8 +3,9 @@
 bf16 autocast runs the s/t networks in bfloat16 (the flow, its log-dets and every reported
 bits/dim stay float32). Whether that is faster depends on the hardware, not just on its flags
 (``benchmarks/RESULTS.md``): 1.7–2.1× on an AMD Zen 4 CPU (AVX512-BF16), 0.92× on an Intel Xeon
-that also reports AVX512-BF16, 5–12× *slower* on an AMD Zen 3 (AVX2 only, no bf16 kernels),
-and GPUs before Ampere have no bf16 at all. So ``Config.precision = "auto"`` times a few steps of each.
+that also reports AVX512-BF16, 5–10× *slower* on an AMD Zen 3 (AVX2 only, no bf16 kernels),
+and GPUs before Ampere have no bf16 at all. So ``Config.precision = "auto"`` times a few steps of
+each.
 """
 
 from __future__ import annotations
