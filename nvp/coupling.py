@@ -57,7 +57,9 @@ class AffineCoupling(Flow):
         mask_type: ``"checkerboard"`` (spatial mask) or ``"channel"`` (halves of the channels).
         reverse_mask: swap which part is kept, so alternating layers transform every entry.
         context_channels: channels of an extra input ``context`` that ``s`` and ``t`` also see
-            (a conditional coupling, as in :class:`nvp.VariationalDequantizer`); 0 for none.
+            (a conditional coupling, as in :class:`nvp.VariationalDequantizer`, or the one-hot
+            label planes of a class-conditional model, :mod:`nvp.conditional`); 0 for none.
+            A context of size ``1 × 1`` is expanded to the input's ``H × W``.
     """
 
     def __init__(
@@ -95,6 +97,8 @@ class AffineCoupling(Flow):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """``s = scale · tanh(s_raw)`` and ``t`` from the kept part ``x_id``
         (and ``context``)."""
+        if context is not None:
+            context = context.expand(-1, -1, *x_id.shape[-2:])  # (B, c_ctx, H, W)
         # (B, c + c_ctx, H, W)
         h = x_id if context is None else torch.cat((x_id, context), dim=1)
         # Under autocast the s/t network may compute in bf16; s and t come

@@ -36,11 +36,16 @@ class FlowSequence(Flow):
         self.flows = nn.ModuleList(flows)
 
     def forward(
-        self, x: torch.Tensor, sldj: torch.Tensor, reverse: bool = False
+        self, x: torch.Tensor, sldj: torch.Tensor, reverse: bool = False,
+        context: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
+        """``context`` (conditional couplings only) is passed to every child."""
         flows = reversed(self.flows) if reverse else self.flows
         for flow in flows:
-            x, sldj = flow(x, sldj, reverse)
+            if context is None:
+                x, sldj = flow(x, sldj, reverse)
+            else:
+                x, sldj = flow(x, sldj, reverse, context=context)
         return x, sldj
 
     def __len__(self) -> int:

@@ -16,19 +16,20 @@ import sys
 
 import torch
 
+from ..conditional import CONDITIONINGS
 from ..data import DATASETS, image_shape
 from ..vardeq import DEQUANTIZATIONS
 from .checkpoint import load_checkpoint, model_from_checkpoint
 from .config import LR_SCHEDULES, PRECISIONS, Config
 from .distributed import session
-from .evaluate import evaluate
+from .evaluate import conditional_report, evaluate
 from .loop import train
 from .steps import default_device, load_data
 
 # Set from the dataset, not on the command line
 DERIVED = ("in_channels", "image_size", "notes")
 CHOICES = {"dataset": DATASETS, "lr_schedule": LR_SCHEDULES, "precision": PRECISIONS,
-           "dequantization": DEQUANTIZATIONS}
+           "dequantization": DEQUANTIZATIONS, "conditioning": CONDITIONINGS}
 
 
 def field_comments() -> dict[str, str]:
@@ -74,6 +75,8 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--split", choices=("train", "valid", "test"), default="test",
                    help="valid: the images the run set aside (Config.validation)")
     e.add_argument("--draws", type=int, default=1, help="dequantization draws to average")
+    e.add_argument("--importance-weighted", action="store_true",
+                   help="combine the draws by log-mean-exp (a tighter bound; e.g. --draws 8)")
     e.add_argument("--device", default=None)
 
     s = sub.add_parser("sample", help="write a grid of samples as a PNG")
@@ -82,6 +85,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--temperature", type=float, default=1.0)
     s.add_argument("--out", required=True, help="PNG file")
     s.add_argument("--seed", type=int, default=0)
+    s.add_argument("--label", type=int, default=None,
+                   help="the class to sample (class-conditional checkpoints)")
     s.add_argument("--device", default=None)
     return p
 
@@ -107,14 +112,31 @@ def main(argv: list[str] | None = None) -> int:
             model = model_from_checkpoint(ckpt).to(device)
             config = Config.from_dict({**ckpt["config"],
                                        "dataset": args.dataset or ckpt["config"]["dataset"]})
-            bpd = evaluate(model, load_data(config, args.split), draws=args.draws, device=device)
-            print(f"{args.split} bits/dim: {bpd:.4f}")
+            x, y = load_data(config, args.split, labels=True)
+            kw = {"draws": args.draws, "device": device,
+                  "importance_weighted": args.importance_weighted}
+            if not config.num_classes:
+                print(f"{args.split} bits/dim: {evaluate(model, x, **kw):.4f}")
+            else:
+                r = conditional_report(model, x, y, **kw)
+                print(f"{args.split} bits/dim: {r['conditional_bpd']:.4f} given the label "
+                      f"(-log p(x|y)), {r['marginal_bpd']:.4f} marginal (-log p(x));\n"
+                      f"the label is worth {r['label_bits']:.1f} bits per image; classifier "
+                      f"argmax_y p(x|y): {100 * r['accuracy']:.1f}% correct")
         else:
             from ..book.plot import save_grid  # matplotlib only
 
             model = model_from_checkpoint(load_checkpoint(args.checkpoint)).to(device)
+            if args.label is not None and not 0 <= args.label < model.num_classes:
+                raise ValueError(
+                    f"--label {args.label}: this checkpoint's labels are 0..{model.num_classes - 1}"
+                    if model.num_classes else
+                    f"--label {args.label}: this checkpoint is unconditional (no labels)")
+            if model.num_classes and args.label is None:
+                raise ValueError(f"this checkpoint is class-conditional: pass --label "
+                                 f"0..{model.num_classes - 1}")
             gen = torch.Generator(device=device).manual_seed(args.seed)
-            x = model.sample(args.n, temperature=args.temperature, generator=gen)
+            x = model.sample(args.n, temperature=args.temperature, generator=gen, y=args.label)
             save_grid(x, args.out)
             print(f"wrote {args.n} samples to {args.out}")
     except (ValueError, TypeError, FileNotFoundError, ConnectionError, FloatingPointError) as err:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 
+from ..conditional import CONDITIONINGS
 from ..model import RealNVP
 from ..vardeq import DEQUANTIZATIONS
 
@@ -45,6 +46,10 @@ class Config:
     data_constraint: float = 0.99998  # β of the logit pre-processing
     # learned noise fits each 8-bit bin better than uniform noise (Flow++)
     dequantization: str = "variational"  # or "uniform" (the paper's)
+    # --- labels (chapter 10): p(x | y) instead of p(x) ---------------------
+    num_classes: int = 0  # condition on the label: 10 for digits (0: off)
+    # st: one-hot planes into every s/t net; prior: N(mu_y, sigma_y^2)
+    conditioning: str = "both"  # how the label enters: st, prior or both
     # --- optimisation (paper §4.1: Adam, L2 on weight-norm scales) -------
     epochs: int = 50  # passes over the training set
     batch_size: int = 64  # images per step
@@ -72,12 +77,15 @@ class Config:
         self.image_size = (int(self.image_size[0]), int(self.image_size[1]))
         for name, allowed in (("lr_schedule", LR_SCHEDULES),
                               ("precision", PRECISIONS),
-                              ("dequantization", DEQUANTIZATIONS)):
+                              ("dequantization", DEQUANTIZATIONS),
+                              ("conditioning", CONDITIONINGS)):
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, "
                                  f"got {getattr(self, name)!r}")
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
+        if self.num_classes < 0:
+            raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
         if self.validation < 0:
             raise ValueError("validation must be a number of images >= 0, "
                              f"got {self.validation}")
@@ -116,4 +124,6 @@ class Config:
             image_size=self.image_size,
             channels_last=self.channels_last,
             dequantization=self.dequantization,
+            num_classes=self.num_classes,
+            conditioning=self.conditioning,
         )

@@ -18,7 +18,8 @@ from ..model import RealNVP
 from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from .config import Config
 
-PRETRAINED: dict[str, str] = {"mnist5k": "mnist5k.pt"}  # name -> file in nvp/weights/
+# name -> file in nvp/weights/; "mnist5k-cond" is class-conditional (chapter 10)
+PRETRAINED: dict[str, str] = {"mnist5k": "mnist5k.pt", "mnist5k-cond": "mnist5k_cond.pt"}
 
 
 def _path(name: str) -> Path:
@@ -46,7 +47,8 @@ def export_pretrained(
     """Write a shippable copy of a training checkpoint with its ``recipe``: only the weights that
     are scored (the average, with ``Config.ema``), no optimizer state. Adds the test bits/dim
     measured now (``recipe["test_bpd"]``, noise seed ``recipe["eval_seed"]``), which the tests
-    check the shipped file still reaches, and, with a validation split, ``recipe["valid_bpd"]``.
+    check the shipped file still reaches, and, with a validation split, ``recipe["valid_bpd"]``;
+    a class-conditional model scores ``−log p(x | y)`` under the true labels.
     """
     from .evaluate import evaluate
     from .steps import load_data
@@ -56,7 +58,10 @@ def export_pretrained(
     ckpt = {k: v for k, v in ckpt.items() if k not in ("optimizer", "ema")}
     ckpt["model"] = model.state_dict()
     config = Config.from_dict(ckpt["config"])
-    scores = {f"{s}_bpd": evaluate(model, load_data(config, s), seed=config.seed)
-              for s in (("valid", "test") if config.validation else ("test",))}
+    scores = {}
+    for s in ("valid", "test") if config.validation else ("test",):
+        x, y = load_data(config, s, labels=True)
+        scores[f"{s}_bpd"] = evaluate(model, x, seed=config.seed,
+                                      labels=y if config.num_classes else None)
     ckpt["recipe"] = {**recipe, **scores, "eval_seed": config.seed}
     return save_checkpoint(ckpt, out)

@@ -59,23 +59,25 @@ def train_epoch(
     on_step: Callable[[int, float], None] | None = None,
     dist: Distributed | None = None,
     average: WeightAverage | None = None,
+    labels: torch.Tensor | None = None,
 ) -> tuple[float, int]:
-    """One pass over ``data``; returns (mean train bits/dim, global step count)."""
+    """One pass over ``data`` (with its ``labels``, class-conditional models); returns (mean
+    train bits/dim, global step count)."""
     check_unit_interval(data, "training data")  # once per epoch, so that steps need not
     n_dims = math.prod(data.shape[1:])
     scales = weight_norm_scales(model)
     model.train()
     total, count = 0.0, 0
     steps_per_epoch = math.ceil(len(data) / config.batch_size)
-    bar = tqdm(epoch_batches(data, config, epoch, dist), desc=f"epoch {epoch + 1}", leave=False,
-               total=steps_per_epoch, disable=not progress)
-    for x, u, n in bar:
+    bar = tqdm(epoch_batches(data, config, epoch, dist, labels), desc=f"epoch {epoch + 1}",
+               leave=False, total=steps_per_epoch, disable=not progress)
+    for x, u, n, y in bar:
         if config.lr_schedule != "constant":  # otherwise the optimizer's own rate stands
             for group in optimizer.param_groups:
                 group["lr"] = learning_rate(config, step, config.epochs * steps_per_epoch)
         step += 1
         try:
-            loss = train_step(model, optimizer, x, u, config, n, dist, scales)
+            loss = train_step(model, optimizer, x, u, config, n, dist, scales, y)
         except FloatingPointError as err:
             raise FloatingPointError(f"at step {step} (epoch {epoch + 1}): {err}") from None
         if average is not None:
@@ -148,15 +150,18 @@ def start_run(config: Config, out: Path, resume: bool, device: torch.device,
 
 
 def end_epoch(run: Run, heldout: torch.Tensor, train_bpd: float, out: Path,
-              dist: Distributed | None, log: Callable[[str], None]) -> None:
-    """Score the held-out images, keep the books, write ``last.pt`` (and ``best.pt``)."""
+              dist: Distributed | None, log: Callable[[str], None],
+              labels: torch.Tensor | None = None) -> None:
+    """Score the held-out images (under their ``labels``, class-conditional models), keep the
+    books, write ``last.pt`` (and ``best.pt``)."""
     c, m = run.config, run.metrics
-    bpd = evaluate(run.scored, heldout, c.eval_batch_size, seed=c.seed)
+    bpd = evaluate(run.scored, heldout, c.eval_batch_size, seed=c.seed, labels=labels)
     m["train_bpd"].append(train_bpd)
     m["heldout_bpd"].append(bpd)
     extra = ""
     if run.average is not None:
-        m["raw_heldout_bpd"].append(evaluate(run.model, heldout, c.eval_batch_size, seed=c.seed))
+        m["raw_heldout_bpd"].append(evaluate(run.model, heldout, c.eval_batch_size, seed=c.seed,
+                                             labels=labels))
         extra = f" (without averaging {m['raw_heldout_bpd'][-1]:.4f})"
     is_best = m["best_heldout_bpd"] is None or bpd < m["best_heldout_bpd"]
     if is_best:
@@ -173,12 +178,12 @@ def end_epoch(run: Run, heldout: torch.Tensor, train_bpd: float, out: Path,
 
 
 def step_precision(run: Run, data: torch.Tensor, dist: Distributed | None,
-                   log: Callable[[str], None]) -> Config:
+                   log: Callable[[str], None], labels: torch.Tensor | None = None) -> Config:
     """The config the steps run with: ``precision="auto"`` resolved by timing both."""
     if run.config.precision != "auto":
         return run.config
-    x, u, _ = next(epoch_batches(data, run.config, run.epoch, dist))
-    choice, seconds = choose_precision(run.model, x, u, run.config, train_step)
+    x, u, _, y = next(epoch_batches(data, run.config, run.epoch, dist, labels))
+    choice, seconds = choose_precision(run.model, x, u, run.config, train_step, y=y)
     if dist is not None:
         choice = dist.broadcast(choice)  # every process trains the same way
     times = ", ".join(f"{p} {s:.3f} s" for p, s in seconds.items())
@@ -216,10 +221,18 @@ def train(
         torch.backends.cudnn.benchmark = True  # fixed shapes: time the conv algorithms once
     run = start_run(config, out, resume, device, log)
     heldout_split = "valid" if run.config.validation else "test"
-    train_data, heldout = load_data(run.config, "train"), load_data(run.config, heldout_split)
+    (train_data, train_labels), (heldout, heldout_labels) = (
+        load_data(run.config, split, labels=True) for split in ("train", heldout_split))
+    if not run.config.num_classes:  # an unconditional model never sees the labels
+        train_labels = heldout_labels = None
+    elif int(train_labels.max()) >= run.config.num_classes:
+        raise ValueError(f"{run.config.dataset} has labels up to {int(train_labels.max())}, "
+                         f"but num_classes = {run.config.num_classes}")
     if device.type == "cuda":  # small sets live on the GPU: no host-to-device copy per step
         train_data, heldout = train_data.to(device), heldout.to(device)
-    step_config = step_precision(run, train_data, dist, log)
+        if train_labels is not None:
+            train_labels, heldout_labels = train_labels.to(device), heldout_labels.to(device)
+    step_config = step_precision(run, train_data, dist, log, train_labels)
     net = run.model if dist is None else dist.wrap(run.model, run.config.sync_bn)  # DDP
     if run.config.compile:
         net = torch.compile(net)
@@ -235,12 +248,13 @@ def train(
         clock.tick()
         try:
             train_bpd, run.step = train_epoch(net, run.optimizer, train_data, step_config, epoch,
-                                              run.step, progress, record_step, dist, run.average)
+                                              run.step, progress, record_step, dist, run.average,
+                                              train_labels)
         except torch._dynamo.exc.TorchDynamoException as err:
             raise RuntimeError(f"torch.compile failed ({type(err).__name__}); train without "
                                "--compile (Config.compile=False)") from err
         run.epoch = epoch + 1
-        end_epoch(run, heldout, train_bpd, out, dist, log)
+        end_epoch(run, heldout, train_bpd, out, dist, log, heldout_labels)
         if on_epoch is not None:
             on_epoch(run.epoch, run.metrics)
     return run.scored, run.metrics

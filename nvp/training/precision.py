@@ -32,18 +32,21 @@ def choose_precision(
     step: Callable[..., float],
     repeats: int = 3,
     probe_batch: int = 16,
+    y: torch.Tensor | None = None,
 ) -> tuple[str, dict[str, float]]:
     """Time training steps of fp32 and bf16, alternating, on ``probe_batch`` images of ``x``,
     each precision on its own copy of ``model`` and optimizer, so nothing of the run changes.
 
     One warm-up step each, then up to ``repeats`` timed rounds; it stops early once bf16 is
     clearly slower (it can be several times slower where the hardware lacks bf16 kernels).
-    ``step(model, optimizer, x, u, config)`` is the trainer's step. Returns the choice and the
+    ``step(model, optimizer, x, u, config)`` is the trainer's step (``y=`` too when labels ``y``
+    are given: a class-conditional model). Returns the choice and the
     median seconds per step of each (empty where bf16 is not supported: CUDA before Ampere).
     """
     if x.device.type == "cuda" and not torch.cuda.is_bf16_supported(including_emulation=False):
         return "fp32", {}
     x, u = x[:probe_batch], u[:probe_batch]
+    labels = {} if y is None else {"y": y[:probe_batch]}
     seconds: dict[str, list[float]] = {"fp32": [], "bf16": []}
     runs = {}
     for p in seconds:
@@ -53,7 +56,7 @@ def choose_precision(
     for r in range(repeats + 1):
         for p, (m, opt, cfg) in runs.items():
             start = time.perf_counter()
-            step(m, opt, x, u, cfg)  # reads the loss: the device has finished
+            step(m, opt, x, u, cfg, **labels)  # reads the loss: the device has finished
             if r:  # the first round warms up (allocations, kernel choice)
                 seconds[p].append(time.perf_counter() - start)
         if r and min(seconds["bf16"]) > max(seconds["fp32"]):

@@ -40,30 +40,38 @@ def make_optimizer(model: nn.Module, config: Config) -> torch.optim.Optimizer:
     return torch.optim.Adam(model.parameters(), lr=config.lr)
 
 
-def load_data(config: Config, split: str) -> torch.Tensor:
+def load_data(
+    config: Config, split: str, labels: bool = False
+) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
     """``"train"``, ``"valid"`` (``config.validation`` random training images, set aside) or
-    ``"test"``; the ``*_subset`` options keep the first N images of their split."""
+    ``"test"``; the ``*_subset`` options keep the first N images of their split.
+
+    ``labels=True``: ``(images, labels)``, the labels an int64 tensor ``(N,)``."""
     if split not in ("train", "valid", "test"):
         raise ValueError(f"split must be 'train', 'valid' or 'test', got {split!r}")
     if split == "test":
-        x = load_dataset(config.dataset, "test")
-        return x[:config.test_subset] if config.test_subset else x
-    x = load_dataset(config.dataset, "train")
-    x = x[:config.train_subset] if config.train_subset else x
+        x, y = load_dataset(config.dataset, "test", with_labels=True)
+        n = config.test_subset or len(x)
+        return (x[:n], y[:n]) if labels else x[:n]
+    x, y = load_dataset(config.dataset, "train", with_labels=True)
+    if config.train_subset:
+        x, y = x[:config.train_subset], y[:config.train_subset]
     n = config.validation
     if split == "valid" and not n:
         raise ValueError("this configuration has no validation images (Config.validation = 0)")
     if n >= len(x):
         raise ValueError(f"validation = {n} leaves no training images (the split has {len(x)})")
     order = torch.randperm(len(x), generator=torch.Generator().manual_seed(VALIDATION_SEED))
-    keep = order[:n] if split == "valid" else order[n:]
-    return x[keep.sort().values]
+    keep = (order[:n] if split == "valid" else order[n:]).sort().values
+    return (x[keep], y[keep]) if labels else x[keep]
 
 
 def epoch_batches(
-    data: torch.Tensor, config: Config, epoch: int, dist: Distributed | None = None
-) -> Iterator[tuple[torch.Tensor, torch.Tensor, int]]:
-    """One epoch of ``(images, noise u ~ U[0, 1), N)``: this process's share of each batch of N.
+    data: torch.Tensor, config: Config, epoch: int, dist: Distributed | None = None,
+    labels: torch.Tensor | None = None,
+) -> Iterator[tuple[torch.Tensor, torch.Tensor, int, torch.Tensor | None]]:
+    """One epoch of ``(images, noise u ~ U[0, 1), N, labels)``: this process's share of each
+    batch of N; ``labels`` is None unless given (class-conditional training).
 
     Shuffling, flips and noise come from the epoch's seed and are drawn for the whole global
     batch of N images on ``data``'s device, then sliced: an image gets the same noise however
@@ -72,14 +80,16 @@ def epoch_batches(
     gen = torch.Generator(device=data.device).manual_seed(epoch_seed(config.seed, epoch))
     order = torch.randperm(len(data), generator=gen, device=data.device)
     for i in range(0, len(data), config.batch_size):
-        x = data[order[i:i + config.batch_size]]  # (N, C, H, W)
+        idx = order[i:i + config.batch_size]
+        x = data[idx]  # (N, C, H, W)
+        y = None if labels is None else labels[idx]  # (N,)
         if dist is not None and len(x) < dist.world_size:
             break
         if config.hflip:
             x = random_hflip(x, generator=gen)
         u = torch.rand(x.shape, generator=gen, dtype=x.dtype, device=x.device)  # (N, C, H, W)
         share = slice(None) if dist is None else dist.share(len(x))
-        yield x[share], u[share], len(x)
+        yield x[share], u[share], len(x), None if y is None else y[share]
 
 
 def learning_rate(config: Config, step: int, total_steps: int) -> float:
@@ -101,9 +111,10 @@ def train_step(
     total: int | None = None,
     dist: Distributed | None = None,
     scales: list[torch.Tensor] | None = None,
+    y: torch.Tensor | None = None,
 ) -> float:
-    """One step on range-checked images ``x`` with noise ``u``; returns the
-    batch's mean NLL (nats).
+    """One step on range-checked images ``x`` with noise ``u`` (and labels
+    ``y``, class-conditional models); returns the batch's mean NLL (nats).
 
     ``objective = Σ_i nll_i / N + λ Σ g²``. With W processes, ``x`` is this
     process's share of a global batch of ``total`` = N images, and DDP
@@ -116,7 +127,7 @@ def train_step(
     bf16 = config.precision == "bf16"
     with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=bf16):
         # z, sldj: float32 either way
-        z, sldj = model(x, noise=u, validate=False)
+        z, sldj = model(x, noise=u, validate=False, y=y)
     nll_sum = nll(z, sldj).sum()
     objective = (nll_sum * (world / n)
                  + l2_penalty(scales, config.weight_decay))
