@@ -78,14 +78,14 @@ def main() -> None:
     average = WeightAverage(model, config.ema) if config.ema else None
     start = time.perf_counter()
     if config.precision == "auto":
-        x, u, _ = next(epoch_batches(train_data, config, 0))
+        x, u, _, _ = next(epoch_batches(train_data, config, 0))
         choice, seconds = choose_precision(model, x, u, config, train_step)
         print(f"# precision: {choice} ({', '.join(f'{k} {v:.3f} s' for k, v in seconds.items())}"
               " per step)")
         config.precision = choice
     steps, epoch = 0, 0
     while (elapsed := time.perf_counter() - start) < args.seconds:
-        for x, u, _ in epoch_batches(train_data, config, epoch):
+        for x, u, _, _ in epoch_batches(train_data, config, epoch):
             for group in opt.param_groups:  # the cosine runs over the time budget
                 group["lr"] = learning_rate(config, elapsed, args.seconds)
             if args.impl == "nvp":

@@ -5,11 +5,12 @@
     x, _ = model(z, reverse=True)      # back to images in [0, 1]
 
 The package in three tiers: the maths at the top (``flows``, ``preprocess``, ``vardeq``,
-``squeeze``, ``coupling``, ``resnet``, ``model``, ``loss``, ``checks``, and ``testing``, the
-toolkit that verifies them); ``nvp.training`` runs training; ``nvp.book`` draws the book's
-figures and widgets (``pip install nvp[book]``). ``nvp.data`` loads images.
+``squeeze``, ``coupling``, ``resnet``, ``conditional``, ``model``, ``loss``, ``checks``, and
+``testing``, the toolkit that verifies them); ``nvp.training`` runs training; ``nvp.book`` draws
+the book's figures and widgets (``pip install nvp[book]``). ``nvp.data`` loads images.
 """
 
+from . import conditional
 from .coupling import AffineCoupling, checkerboard_mask
 from .flows import Flow, FlowSequence
 from .loss import bits_per_dim, gaussian_log_prob, l2_penalty, nll
@@ -32,6 +33,7 @@ from .vardeq import UniformDequantizer, VariationalDequantizer
 __all__ = [
     "AffineCoupling", "Config", "Flow", "FlowSequence", "Logit", "RealNVP", "Scale", "Squeeze",
     "UniformDequantizer", "VariationalDequantizer", "bits_per_dim", "checkerboard_mask",
+    "conditional",
     "dequantize", "evaluate", "gaussian_log_prob", "image_bits_per_dim", "l2_penalty",
     "load_checkpoint", "load_model", "nll", "pretrained", "pretrained_info", "save_checkpoint",
     "squeeze", "squeeze_alt", "train", "unsqueeze", "unsqueeze_alt",

@@ -104,7 +104,7 @@ class RealNVP(nn.Module):
         channels_last: bool = True,
         dequantization: str = "uniform",
         num_classes: int = 0,
-        conditioning: str = "both",
+        conditioning: str = "prior",
     ) -> None:
         super().__init__()
         for name, v in (("in_channels", in_channels), ("num_scales", num_scales),

@@ -89,14 +89,14 @@ def test_shares_of_a_global_batch_are_the_single_process_batch(world):
     """Same images, same flips and dequantization noise, however many processes share them."""
     data = torch.rand(23, 1, 4, 4)
     config = Config(batch_size=7, hflip=True, seed=3)
-    single = [(x, u) for x, u, _ in epoch_batches(data, config, epoch=1)]
+    single = [(x, u) for x, u, _, _ in epoch_batches(data, config, epoch=1)]
     ranks = [Distributed(r, world, r, torch.device("cpu")) for r in range(world)]
     shares = [list(epoch_batches(data, config, epoch=1, dist=d)) for d in ranks]
     # the last batch (2 images) is skipped when there are more processes than images
     assert len(shares[0]) == len(single) - (world > 2)
     for i, parts in enumerate(zip(*shares, strict=True)):
-        assert {n for _, _, n in parts} == {len(single[i][0])}
-        sizes = [len(x) for x, _, _ in parts]
+        assert {n for _, _, n, _ in parts} == {len(single[i][0])}
+        sizes = [len(x) for x, _, _, _ in parts]
         assert max(sizes) - min(sizes) <= 1
         for k in (0, 1):  # images, then their noise
             torch.testing.assert_close(torch.cat([p[k] for p in parts]), single[i][k], rtol=0,

@@ -49,7 +49,7 @@ class Config:
     # --- labels (chapter 10): p(x | y) instead of p(x) ---------------------
     num_classes: int = 0  # condition on the label: 10 for digits (0: off)
     # st: one-hot planes into every s/t net; prior: N(mu_y, sigma_y^2)
-    conditioning: str = "both"  # how the label enters: st, prior or both
+    conditioning: str = "prior"  # how the label enters: st, prior or both
     # --- optimisation (paper §4.1: Adam, L2 on weight-norm scales) -------
     epochs: int = 50  # passes over the training set
     batch_size: int = 64  # images per step

@@ -18,8 +18,10 @@ from ..model import RealNVP
 from .checkpoint import load_checkpoint, model_from_checkpoint, save_checkpoint
 from .config import Config
 
-# name -> file in nvp/weights/; "mnist5k-cond" is class-conditional (chapter 10)
-PRETRAINED: dict[str, str] = {"mnist5k": "mnist5k.pt", "mnist5k-cond": "mnist5k_cond.pt"}
+# name -> file in nvp/weights/; "mnist5k-cond" is class-conditional (chapter 10), "mnist5k-seed1"
+# the default recipe with another seed (the book built against a second model)
+PRETRAINED: dict[str, str] = {"mnist5k": "mnist5k.pt", "mnist5k-cond": "mnist5k_cond.pt",
+                              "mnist5k-seed1": "mnist5k_seed1.pt"}
 
 
 def _path(name: str) -> Path:
