@@ -1,5 +1,5 @@
 # `make book`: build the HTML book (executes every chapter) into _build/html.
-# `make test`: lint (ruff) + unit tests + every notebook executed by nbval.
+# `make test`: lint (ruff, import-linter's tier contract) + unit tests + every notebook (nbval).
 # `make browser-test`: the built book checked in headless Chromium (after `make book`).
 # Both create the virtual environment .venv from requirements.txt on first use.
 
@@ -20,6 +20,7 @@ book: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/pytest tests book --nbval-lax --nbval-current-env --ignore=tests/browser
 
 # The numerically sensitive tests again on a second set of CPU kernels (ATen's and oneDNN's AVX2

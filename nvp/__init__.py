@@ -17,17 +17,6 @@ from .loss import bits_per_dim, gaussian_log_prob, l2_penalty, nll
 from .model import RealNVP, Scale
 from .preprocess import Logit, dequantize
 from .squeeze import Squeeze, squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
-from .training import (
-    Config,
-    evaluate,
-    image_bits_per_dim,
-    load_checkpoint,
-    load_model,
-    pretrained,
-    pretrained_info,
-    save_checkpoint,
-    train,
-)
 from .vardeq import UniformDequantizer, VariationalDequantizer
 
 __all__ = [
@@ -39,3 +28,17 @@ __all__ = [
     "squeeze", "squeeze_alt", "train", "unsqueeze", "unsqueeze_alt",
 ]
 __version__ = "0.1.0"
+
+# The training tier (tqdm, torch.distributed, checkpoints) loads on first use, so that
+# ``import nvp`` in a chapter about the maths pays for the maths only.
+_TRAINING = ("Config", "evaluate", "image_bits_per_dim", "load_checkpoint", "load_model",
+             "pretrained", "pretrained_info", "save_checkpoint", "train")
+
+
+def __getattr__(name: str) -> object:
+    if name in _TRAINING or name in ("training", "data", "book", "testing"):
+        import importlib
+
+        module = importlib.import_module(f"{__name__}.{'training' if name in _TRAINING else name}")
+        return getattr(module, name) if name in _TRAINING else module
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,10 +22,10 @@ from .checks import check_finite, check_noise, check_shape, check_tensor, check_
 from .conditional import CONDITIONINGS, ClassPrior, check_labels, label_planes
 from .coupling import CHANNEL_WISE, CHECKERBOARD, AffineCoupling
 from .flows import Flow, FlowSequence
+from .mode import eval_mode
 from .preprocess import Logit
 from .resnet import ResNet
 from .squeeze import squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
-from .testing import eval_mode
 from .vardeq import make_dequantizer
 
 

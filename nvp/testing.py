@@ -22,11 +22,14 @@ of a *copy* of the flow, and works in float64 so that tolerances can be tight.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 
 import torch
 from torch import nn
+
+from .mode import eval_mode  # re-exported: the chapters and tests import it from here
+
+__all__ = ["check_flow", "eval_mode", "jacobian", "randomize_"]
 
 
 def randomize_(
@@ -46,18 +49,6 @@ def randomize_(
                 m.running_mean.normal_(0.0, 0.5, generator=generator)
                 m.running_var.uniform_(0.5, 2.0, generator=generator)
     return module
-
-
-@contextmanager
-def eval_mode(module: nn.Module) -> Iterator[nn.Module]:
-    """``with eval_mode(model): ...`` runs the block in eval mode (batch norm uses its running
-    statistics), then puts back the mode the module had, even if the block raises."""
-    was_training = module.training
-    module.eval()
-    try:
-        yield module
-    finally:
-        module.train(was_training)
 
 
 def _call(flow: nn.Module, x: torch.Tensor, sldj: torch.Tensor, reverse: bool = False

@@ -183,8 +183,14 @@ def test_make_grid_tiles_and_saves(tmp_path):
     grid = plot.make_grid(x, nrow=2, padding=1)
     assert grid.shape == (3 * 5 + 1, 2 * 7 + 1, 3) and (grid[0] == 1).all()  # white padding
     assert torch.equal(torch.from_numpy(grid[1:5, 8:14]), x[1].permute(1, 2, 0))
-    plot.save_grid(x[:, :1], tmp_path / "g.png")
-    assert matplotlib.pyplot.imread(tmp_path / "g.png").shape[:2] == plot.make_grid(x[:, :1]).shape
+    for images in (x[:, :1], x):  # grey and RGB, read back by an independent PNG decoder
+        plot.save_grid(images, tmp_path / "g.png")
+        back = matplotlib.pyplot.imread(tmp_path / "g.png")
+        expected = plot.make_grid(images)
+        assert back.shape[:2] == expected.shape[:2]
+        if back.ndim == 3:  # a reader may expand grey to RGB(A)
+            back = back[..., 0] if expected.ndim == 2 else back[..., :3]
+        assert abs(back - expected).max() <= 0.5 / 255 + 1e-6  # 8-bit rounding only
 
 
 def test_curve_draws_the_running_mean_of_curves_smooth():

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..testing import eval_mode
+from ..mode import eval_mode
 
 
 class DigitCNN(nn.Module):

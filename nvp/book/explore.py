@@ -32,8 +32,8 @@ from collections.abc import Iterable
 
 import torch
 
+from ..mode import eval_mode
 from ..model import RealNVP
-from ..testing import eval_mode
 from .trace import latent_scales
 
 

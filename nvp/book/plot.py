@@ -4,7 +4,8 @@ Every function draws with pyplot and returns the :class:`~matplotlib.figure.Figu
 end the line with ``;`` (or assign the result) so the figure is shown once. Pass a figure to
 :func:`nvp.book.widgets.frames_slider` to turn a series of them into a kernel-free slider.
 
-* :func:`make_grid` / :func:`save_grid`: many images tiled into one array / one PNG.
+* :func:`make_grid` / :func:`save_grid`: many images tiled into one array / one PNG (from
+  :mod:`nvp.training.images`, which the command line uses without matplotlib).
 * :func:`image_grid`: images in a grid with a title each, or rows of tiled images with a title
   per row (samples, interpolations).
 * :func:`plot_masks`: binary masks ``b`` of coupling layers (paper §3.4, Figure 3).
@@ -15,8 +16,6 @@ end the line with ``;`` (or assign the result) so the figure is shown once. Pass
 
 from __future__ import annotations
 
-import math
-import os
 from collections.abc import Callable, Sequence
 
 import matplotlib.pyplot as plt
@@ -27,6 +26,10 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 
 from ..squeeze import squeeze
+from ..training.images import make_grid, save_grid
+
+__all__ = ["image_grid", "make_grid", "plot_jacobian", "plot_latent_scales", "plot_masks",
+           "plot_squeeze", "save_grid"]
 
 ArrayLike = torch.Tensor | np.ndarray
 # one colour per 2×2 offset k = 2·dy + dx (colour-blind-safe Okabe–Ito palette)
@@ -280,30 +283,3 @@ def plot_latent_scales(
     fig.legend(handles=handles, loc="outside right center", fontsize=8, frameon=False)
     fig.set_size_inches(fig.get_figwidth() + 1.6, fig.get_figheight())  # room for the legend
     return fig
-
-
-def make_grid(x: torch.Tensor, nrow: int | None = None, padding: int = 2,
-              pad_value: float = 1.0) -> np.ndarray:
-    """Tile ``(N, C, H, W)`` images in ``[0, 1]`` into an ``(H', W')`` (C = 1) or ``(H', W', C)``
-    float array; ``nrow`` images per row (default: a square-ish grid)."""
-    if x.dim() != 4:
-        raise ValueError(f"expected images (N, C, H, W), got shape {tuple(x.shape)}")
-    n, c, h, w = x.shape
-    nrow = nrow or math.ceil(math.sqrt(n))
-    rows = math.ceil(n / nrow)
-    grid = np.full((c, rows * (h + padding) + padding, nrow * (w + padding) + padding), pad_value,
-                   dtype=np.float32)
-    imgs = x.detach().float().cpu().clamp(0, 1).numpy()
-    for k in range(n):
-        r, col = divmod(k, nrow)
-        top, left = padding + r * (h + padding), padding + col * (w + padding)
-        grid[:, top:top + h, left:left + w] = imgs[k]
-    return grid[0] if c == 1 else grid.transpose(1, 2, 0)  # (H', W') or (H', W', C)
-
-
-def save_grid(x: torch.Tensor, path: str | os.PathLike, nrow: int | None = None) -> None:
-    """Write :func:`make_grid` of ``x`` as a PNG."""
-    import matplotlib.image
-
-    grid = make_grid(x, nrow)
-    matplotlib.image.imsave(path, grid, cmap="gray" if grid.ndim == 2 else None, vmin=0, vmax=1)

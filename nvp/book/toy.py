@@ -24,7 +24,7 @@ from torch import nn
 from ..coupling import CHANNEL_WISE, AffineCoupling
 from ..flows import FlowSequence
 from ..loss import gaussian_log_prob
-from ..testing import eval_mode
+from ..mode import eval_mode
 
 
 def two_moons(

@@ -28,9 +28,10 @@ import torch
 from torch import nn
 
 from ..coupling import CHECKERBOARD, AffineCoupling
+from ..mode import eval_mode
 from ..model import RealNVP
 from ..squeeze import squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
-from ..testing import eval_mode, randomize_
+from ..testing import randomize_
 from .table import Table
 
 Shape = tuple[int, ...]

@@ -23,6 +23,7 @@ from .checkpoint import load_checkpoint, model_from_checkpoint
 from .config import LR_SCHEDULES, PRECISIONS, Config
 from .distributed import session
 from .evaluate import conditional_report, evaluate
+from .images import save_grid
 from .loop import train
 from .steps import default_device, load_data
 
@@ -124,8 +125,6 @@ def main(argv: list[str] | None = None) -> int:
                       f"the label is worth {r['label_bits']:.1f} bits per image; classifier "
                       f"argmax_y p(x|y): {100 * r['accuracy']:.1f}% correct")
         else:
-            from ..book.plot import save_grid  # matplotlib only
-
             model = model_from_checkpoint(load_checkpoint(args.checkpoint)).to(device)
             if args.label is not None and not 0 <= args.label < model.num_classes:
                 raise ValueError(

@@ -26,7 +26,7 @@ from torch import nn
 
 from ..conditional import marginal_log_likelihood
 from ..loss import nll
-from ..testing import eval_mode
+from ..mode import eval_mode
 
 
 @torch.no_grad()
