@@ -20,13 +20,16 @@ The label's likelihoods (chapter 10)::
 from __future__ import annotations
 
 import math
+import typing
+from typing import Literal
 
 import torch
 import torch.nn.functional as F
 
 from .flows import Flow
 
-CONDITIONINGS = ("st", "prior", "both")
+Conditioning = Literal["st", "prior", "both"]
+CONDITIONINGS = typing.get_args(Conditioning)
 
 
 def check_labels(y: object, batch: int, num_classes: int, validate: bool = True) -> torch.Tensor:

@@ -22,14 +22,17 @@ paper's form.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import torch
 from torch import nn
 
 from .flows import Flow
 from .resnet import ResNet
 
-CHECKERBOARD = "checkerboard"
-CHANNEL_WISE = "channel"
+MaskType = Literal["checkerboard", "channel"]
+CHECKERBOARD: MaskType = "checkerboard"
+CHANNEL_WISE: MaskType = "channel"
 
 
 def checkerboard_mask(
@@ -67,7 +70,7 @@ class AffineCoupling(Flow):
         in_channels: int,
         mid_channels: int,
         num_blocks: int,
-        mask_type: str,
+        mask_type: MaskType,
         reverse_mask: bool = False,
         context_channels: int = 0,
     ) -> None:

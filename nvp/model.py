@@ -19,14 +19,14 @@ import torch
 from torch import nn
 
 from .checks import check_finite, check_noise, check_shape, check_tensor, check_unit_interval
-from .conditional import CONDITIONINGS, ClassPrior, check_labels, label_planes
+from .conditional import CONDITIONINGS, ClassPrior, Conditioning, check_labels, label_planes
 from .coupling import CHANNEL_WISE, CHECKERBOARD, AffineCoupling
 from .flows import Flow, FlowSequence
 from .mode import eval_mode
 from .preprocess import Logit
 from .resnet import ResNet
 from .squeeze import squeeze, squeeze_alt, unsqueeze, unsqueeze_alt
-from .vardeq import make_dequantizer
+from .vardeq import Dequantization, make_dequantizer
 
 
 class Scale(Flow):
@@ -102,9 +102,9 @@ class RealNVP(nn.Module):
         data_constraint: float = 0.9,
         image_size: tuple[int, int] | None = None,
         channels_last: bool = True,
-        dequantization: str = "uniform",
+        dequantization: Dequantization = "uniform",
         num_classes: int = 0,
-        conditioning: str = "prior",
+        conditioning: Conditioning = "prior",
     ) -> None:
         super().__init__()
         for name, v in (("in_channels", in_channels), ("num_scales", num_scales),

@@ -27,6 +27,9 @@ global batch) and return ``(x̃, log q(u | x))``, shape ``((B, C, H, W), (B,))``
 
 from __future__ import annotations
 
+import typing
+from typing import Literal
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -34,7 +37,8 @@ from torch import nn
 from .coupling import CHECKERBOARD, AffineCoupling
 from .preprocess import dequantize
 
-DEQUANTIZATIONS = ("uniform", "variational")
+Dequantization = Literal["uniform", "variational"]
+DEQUANTIZATIONS = typing.get_args(Dequantization)
 # float32 ``torch.rand`` can return exactly 0, where logit is −∞; the clamp moves only that value
 _TINY = 2.0**-24
 
@@ -102,7 +106,7 @@ class VariationalDequantizer(nn.Module):
         return dequantize(x, noise=u), -ldj
 
 
-def make_dequantizer(kind: str, in_channels: int) -> nn.Module:
+def make_dequantizer(kind: Dequantization, in_channels: int) -> nn.Module:
     """``"uniform"`` or ``"variational"``."""
     if kind == "uniform":
         return UniformDequantizer()

@@ -12,7 +12,7 @@ import torch
 import nvp.training as train_module
 import nvp.training.steps as steps_module
 from nvp.data import load_dataset
-from nvp.training.checkpoint import load_checkpoint, load_model, save_checkpoint
+from nvp.training.checkpoint import load_checkpoint, load_model, migrate, save_checkpoint
 from nvp.training.cli import main
 from nvp.training.config import Config
 
@@ -296,9 +296,9 @@ def test_automatic_precision_is_timed_and_changes_nothing(tmp_path):
 
 def test_checkpoints_from_before_the_new_fields_still_load():
     old = {**tiny_config().to_dict(), "bf16": True}
-    for k in ("precision", "validation", "dequantization", "ema"):
+    for k in ("precision", "validation", "dequantization", "ema", "num_classes", "conditioning"):
         del old[k]
-    config = Config.from_dict(old)  # what those runs did, not today's defaults
+    ckpt = migrate({"format": "nvp-checkpoint-1", "config": old})
+    config = Config.from_dict(ckpt["config"])  # what those runs did, not today's defaults
     assert config.precision == "bf16" and config.dequantization == "uniform"
-    assert config.validation == 0 and config.ema == 0.0
-    assert Config.from_dict({}).dequantization == "uniform"
+    assert config.validation == 0 and config.ema == 0.0 and config.num_classes == 0

@@ -1,7 +1,8 @@
 """Command line: ``python -m nvp train | evaluate | sample`` (see ``--help`` of each).
 
 ``train`` has one option per field of :class:`~nvp.training.config.Config` (``mid_channels`` is
-``--mid-channels``), with the field's default and its comment as help, so the two cannot drift.
+``--mid-channels``), with the field's default, its help (the field's metadata) and, for a
+``Literal`` field, its choices, so the two cannot drift.
 ``torchrun --nproc_per_node=N -m nvp train …`` trains on N processes
 (see :mod:`nvp.training.distributed`).
 """
@@ -10,17 +11,13 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
-import re
 import sys
 
 import torch
 
-from ..conditional import CONDITIONINGS
 from ..data import DATASETS, image_shape
-from ..vardeq import DEQUANTIZATIONS
 from .checkpoint import load_checkpoint, model_from_checkpoint
-from .config import LR_SCHEDULES, PRECISIONS, Config
+from .config import Config, choices, field_help
 from .distributed import session
 from .evaluate import conditional_report, evaluate
 from .images import save_grid
@@ -29,31 +26,22 @@ from .steps import default_device, load_data
 
 # Set from the dataset, not on the command line
 DERIVED = ("in_channels", "image_size", "notes")
-CHOICES = {"dataset": DATASETS, "lr_schedule": LR_SCHEDULES, "precision": PRECISIONS,
-           "dequantization": DEQUANTIZATIONS, "conditioning": CONDITIONINGS}
-
-
-def field_comments() -> dict[str, str]:
-    """``{field: its trailing comment}``, read from :class:`Config`'s source."""
-    pattern = re.compile(r"^\s+(\w+): [^=]+=.*?#\s*(.+)$")
-    return {m[1]: m[2] for line in inspect.getsource(Config).splitlines()
-            if (m := pattern.match(line))}
 
 
 def add_config_options(parser: argparse.ArgumentParser) -> None:
-    """One option per :class:`Config` field, typed, with its default and comment."""
-    comments = field_comments()
+    """One option per :class:`Config` field, typed, with its default, help and choices."""
+    helps, allowed = field_help(), {**choices(), "dataset": DATASETS}
     for f in dataclasses.fields(Config):
         if f.name in DERIVED:
             continue
         flag = "--" + f.name.replace("_", "-")
         default = f.default
-        kw: dict = {"default": default, "help": comments.get(f.name, "").replace("%", "%%")}
+        kw: dict = {"default": default, "help": helps[f.name].replace("%", "%%")}
         if isinstance(default, bool):
             kw["action"] = argparse.BooleanOptionalAction
         else:
             kw["type"] = type(default)
-            kw["choices"] = CHOICES.get(f.name)
+            kw["choices"] = allowed.get(f.name)
         parser.add_argument(flag, **kw)
 
 
