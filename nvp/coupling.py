@@ -17,7 +17,8 @@ of the kept half, with the same diagonal ``e^s`` and so the same log-determinant
 paper's form.
 
 ``s = scale · tanh(s_raw)``: tanh bounds the log-scale, a learnable per-channel ``scale``
-(initialised to 1) sets its range, which keeps early training stable.
+(initialised to 1) sets its range, which keeps early training stable. ``bounded=False`` uses
+``s = s_raw`` as many implementations do (chapter 7 shows how that fails).
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class AffineCoupling(Flow):
             (a conditional coupling, as in :class:`nvp.VariationalDequantizer`, or the one-hot
             label planes of a class-conditional model, :mod:`nvp.conditional`); 0 for none.
             A context of size ``1 × 1`` is expanded to the input's ``H × W``.
+        bounded: ``s = scale · tanh(s_raw)`` (True) or the unbounded ``s = s_raw``.
     """
 
     def __init__(
@@ -73,8 +75,10 @@ class AffineCoupling(Flow):
         mask_type: MaskType,
         reverse_mask: bool = False,
         context_channels: int = 0,
+        bounded: bool = True,
     ) -> None:
         super().__init__()
+        self.bounded = bounded
         if mask_type not in (CHECKERBOARD, CHANNEL_WISE):
             raise ValueError(
                 f"mask_type must be {CHECKERBOARD!r} or {CHANNEL_WISE!r}, got {mask_type!r}"
@@ -98,10 +102,11 @@ class AffineCoupling(Flow):
     def s_t(
         self, x_id: torch.Tensor, context: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """``s = scale · tanh(s_raw)`` and ``t`` from the kept part ``x_id``
-        (and ``context``)."""
+        """``s = scale · tanh(s_raw)`` (or ``s_raw`` if not ``bounded``) and
+        ``t`` from the kept part ``x_id`` (and ``context``)."""
         if context is not None:
-            context = context.expand(-1, -1, *x_id.shape[-2:])  # (B, c_ctx, H, W)
+            # (B, c_ctx, H, W)
+            context = context.expand(-1, -1, *x_id.shape[-2:])
         # (B, c + c_ctx, H, W)
         h = x_id if context is None else torch.cat((x_id, context), dim=1)
         # Under autocast the s/t network may compute in bf16; s and t come
@@ -109,7 +114,7 @@ class AffineCoupling(Flow):
         # full precision: Σ s is exact for the s used.
         # each (B, c, H, W)
         s_raw, t = self.st_net(h).to(x_id.dtype).chunk(2, dim=1)
-        return self.scale * torch.tanh(s_raw), t
+        return (self.scale * torch.tanh(s_raw) if self.bounded else s_raw), t
 
     def forward(
         self, x: torch.Tensor, sldj: torch.Tensor, reverse: bool = False,

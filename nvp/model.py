@@ -38,17 +38,17 @@ class Scale(Flow):
     """
 
     def __init__(self, in_channels: int, mid_channels: int, num_blocks: int, last: bool,
-                 context_channels: int = 0) -> None:
+                 context_channels: int = 0, bounded: bool = True) -> None:
         super().__init__()
         n_checker = 4 if last else 3
         self.in_couplings = FlowSequence(*[
             AffineCoupling(in_channels, mid_channels, num_blocks, CHECKERBOARD, i % 2 == 1,
-                           context_channels)
+                           context_channels, bounded)
             for i in range(n_checker)
         ])
         self.out_couplings = None if last else FlowSequence(*[
             AffineCoupling(4 * in_channels, 2 * mid_channels, num_blocks, CHANNEL_WISE, i % 2 == 1,
-                           context_channels)
+                           context_channels, bounded)
             for i in range(3)
         ])
 
@@ -91,6 +91,7 @@ class RealNVP(nn.Module):
         conditioning: how the label enters (with ``num_classes > 0``): ``"st"`` (one-hot planes
             into every s/t network), ``"prior"`` (a per-class Gaussian prior; needs
             ``image_size``) or ``"both"``.
+        bounded_scale: the couplings' ``s = scale · tanh(s_raw)`` (True) or ``s = s_raw``.
     """
 
     def __init__(
@@ -105,6 +106,7 @@ class RealNVP(nn.Module):
         dequantization: Dequantization = "uniform",
         num_classes: int = 0,
         conditioning: Conditioning = "prior",
+        bounded_scale: bool = True,
     ) -> None:
         super().__init__()
         for name, v in (("in_channels", in_channels), ("num_scales", num_scales),
@@ -130,7 +132,8 @@ class RealNVP(nn.Module):
         st_labels = num_classes if conditioning in ("st", "both") else 0
         self.scales = nn.ModuleList(
             Scale(in_channels * 2**i, mid_channels * 2**i, num_blocks,
-                  last=i == num_scales - 1, context_channels=st_labels)
+                  last=i == num_scales - 1, context_channels=st_labels,
+                  bounded=bounded_scale)
             for i in range(num_scales)
         )
         self.prior = None  # a per-class N(μ_y, σ_y²) as a last flow, or the standard normal
@@ -242,8 +245,8 @@ class RealNVP(nn.Module):
         flow (eval mode).
 
         ``temperature`` T < 1 trades diversity for quality
-        (Kingma & Dhariwal 2018). ``y`` (class-conditional models): one label for all ``n``
-        images, or ``n`` labels.
+        (Kingma & Dhariwal 2018). ``y`` (class-conditional models): one
+        label for all ``n`` images, or ``n`` labels.
         """
         if isinstance(n, bool) or not isinstance(n, int) or n < 1:
             raise ValueError(f"n must be a positive integer, got {n!r}")

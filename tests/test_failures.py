@@ -43,30 +43,35 @@ def test_watch_scales_bounded_only_watches():
     assert seen.highest <= seen.largest and len(seen.per_call) == 1
 
 
-def test_watch_scales_unbounded_uses_raw_s_and_restores_the_class():
+def test_unbounded_coupling_uses_raw_s_and_the_watch_sees_it():
     torch.manual_seed(0)
-    layer = randomize_(AffineCoupling(4, 4, 1, "channel"), std=1.0).eval()
+    layer = randomize_(AffineCoupling(4, 4, 1, "channel", bounded=False), std=1.0).eval()
     x = torch.randn(2, 4, 4, 4)
-    original = AffineCoupling.s_t
-    with failures.watch_scales(bounded=False) as seen:
-        s, t = layer.s_t(x[:, 2:])
-        raw, t_raw = layer.st_net(x[:, 2:]).chunk(2, dim=1)
-        assert torch.equal(s, raw) and torch.equal(t, t_raw)  # no tanh, no scale
+    s, t = layer.s_t(x[:, 2:])
+    raw, t_raw = layer.st_net(x[:, 2:]).chunk(2, dim=1)
+    assert torch.equal(s, raw) and torch.equal(t, t_raw)  # no tanh, no scale
+    with failures.watch_scales() as seen:
         _, ldj = layer(x, torch.zeros(2))
-        assert torch.allclose(ldj, layer.st_net(x[:, 2:]).chunk(2, dim=1)[0].sum((1, 2, 3)))
-    assert AffineCoupling.s_t is original
+    assert torch.allclose(ldj, raw.sum((1, 2, 3)))
+    assert seen.largest == pytest.approx(raw.abs().max().item())
     assert seen.largest > layer.scale.abs().max().item()  # raw s goes past the tanh bound
-    with pytest.raises(RuntimeError), failures.watch_scales(bounded=False):
+    layer(x, torch.zeros(2))  # after the block: no longer watched
+    assert len(seen.per_call) == 1
+    with pytest.raises(RuntimeError), failures.watch_scales() as after_error:
         raise RuntimeError("inside the block")
-    assert AffineCoupling.s_t is original  # restored after an error too
+    layer(x, torch.zeros(2))
+    assert after_error.per_call == []  # the hooks are gone after an error too
+    bounded = nvp.RealNVP(1, 2, 4, 1, bounded_scale=False)
+    assert all(not m.bounded for m in bounded.modules() if isinstance(m, AffineCoupling))
 
 
 def test_watch_scales_ignores_the_kept_half_of_a_checkerboard():
     torch.manual_seed(0)
-    layer = randomize_(AffineCoupling(1, 4, 1, "checkerboard"), std=1.0).eval()
+    layer = randomize_(AffineCoupling(1, 4, 1, "checkerboard", bounded=False), std=1.0).eval()
     x = torch.randn(1, 1, 4, 4)
-    with failures.watch_scales(bounded=False) as seen:
-        s, _ = layer.s_t(x * layer.mask(x))
+    with failures.watch_scales() as seen:
+        layer(x, torch.zeros(1))
+    s, _ = layer.s_t(x * layer.mask(x))
     used = s * (1 - layer.mask(x))
     assert seen.largest == pytest.approx(used.abs().max().item())
 

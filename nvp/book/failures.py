@@ -5,9 +5,8 @@ deterministic:
 
 * :func:`short_run`: a few training steps of a fresh model on fixed images, bits/dim per step;
   it stops where ``nvp`` stops, at the first non-finite loss, and says at which step.
-* :func:`watch_scales`: records the largest log-scale ``|s|`` every coupling layer uses, and
-  with ``bounded=False`` replaces ``s = scale·tanh(s_raw)`` by the unbounded ``s = s_raw``
-  (how many implementations write it) for the ``with`` block: the model code stays untouched.
+* :func:`watch_scales`: records the largest log-scale ``|s|`` every coupling layer uses (the
+  unbounded ``s = s_raw`` of many implementations is ``Config(bounded_scale=False)``).
 * :func:`typical`: which images score bits/dim typical of the training data (not just low).
 * :func:`plot_runs`: bits/dim per step of several runs on one figure; :func:`plot_codes`: a
   histogram of latent codes against the prior.
@@ -25,6 +24,10 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 from torch import nn
+from torch.nn.modules.module import (
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+)
 
 from ..coupling import AffineCoupling
 from ..training.config import Config
@@ -41,40 +44,44 @@ class ScaleRecord:
 
 
 @contextmanager
-def watch_scales(bounded: bool = True) -> Iterator[ScaleRecord]:
-    """Record the log-scales ``s`` that every :class:`~nvp.AffineCoupling` uses in the block.
+def watch_scales() -> Iterator[ScaleRecord]:
+    """Record the log-scales ``s`` that every :class:`~nvp.AffineCoupling` uses in the block
+    (every model, including one that ``nvp.train`` builds inside it), changing nothing.
 
-    ``bounded=True``: ``nvp``'s own ``s = scale·tanh(s_raw)``, only watched.
-    ``bounded=False``: ``s = s_raw``, no tanh and no learnable range: nothing keeps ``exp(s)``
-    within float32 (it overflows above ``s = 88.72``, and products of large scales across
-    layers sooner). The class is patched for the block only (every model, including one that
-    ``nvp.train`` builds inside it) and restored after, even on an error.
+    Through PyTorch's global module hooks (``torch.nn.modules.module``): before a coupling runs,
+    a pre-hook notes it; when its s/t network returns ``(s_raw, t)``, a hook computes the ``s``
+    the coupling makes of it (``scale·tanh(s_raw)``, or ``s_raw`` when built with
+    ``bounded=False``: ``Config(bounded_scale=False)``). The hooks are removed after the block,
+    even on an error.
     """
     record = ScaleRecord()
-    original = AffineCoupling.s_t
+    running: list[AffineCoupling] = []  # the coupling whose s/t network is running
 
-    def s_t(self: AffineCoupling, x_id: torch.Tensor, context: torch.Tensor | None = None
-            ) -> tuple[torch.Tensor, torch.Tensor]:
-        if bounded:
-            s, t = original(self, x_id, context)
-        else:
-            h = x_id if context is None else torch.cat((x_id, context), dim=1)
-            s, t = self.st_net(h).to(x_id.dtype).chunk(2, dim=1)  # each (B, c, H, W)
-        used = s.detach()
-        if self.mask_type == "checkerboard":  # the kept entries' s is never used
-            used = used * (1 - self.mask(x_id))
-        if used.numel():
-            big = used.abs().max().item()
-            record.per_call.append(big)
-            record.largest = max(record.largest, big)
-            record.highest = max(record.highest, used.max().item())
-        return s, t
+    def before(module: nn.Module, args: tuple) -> None:
+        if isinstance(module, AffineCoupling):
+            running.append(module)
 
-    AffineCoupling.s_t = s_t  # type: ignore[method-assign]
+    def after(module: nn.Module, args: tuple, out: object) -> None:
+        if isinstance(module, AffineCoupling):
+            running.pop()
+        elif running and module is running[-1].st_net:
+            coupling = running[-1]
+            s_raw = out.detach().chunk(2, dim=1)[0].to(args[0].dtype)  # (B, c, H, W)
+            s = coupling.scale.detach() * torch.tanh(s_raw) if coupling.bounded else s_raw
+            if coupling.mask_type == "checkerboard":  # the kept entries' s is never used
+                s = s * (1 - coupling.mask(s))
+            if s.numel():
+                big = s.abs().max().item()
+                record.per_call.append(big)
+                record.largest = max(record.largest, big)
+                record.highest = max(record.highest, s.max().item())
+
+    hooks = [register_module_forward_pre_hook(before), register_module_forward_hook(after)]
     try:
         yield record
     finally:
-        AffineCoupling.s_t = original  # type: ignore[method-assign]
+        for h in hooks:
+            h.remove()
 
 
 @dataclass

@@ -34,7 +34,7 @@ FORMAT = "nvp-checkpoint-2"  # bump it, and add a migration, when the stored fie
 # against Config, so that a new field cannot be added without a new format and its migration).
 FIELDS = frozenset({
     "dataset", "hflip", "train_subset", "test_subset", "validation", "in_channels",
-    "image_size", "num_scales", "mid_channels", "num_blocks", "data_constraint",
+    "image_size", "num_scales", "mid_channels", "num_blocks", "data_constraint", "bounded_scale",
     "dequantization", "num_classes", "conditioning", "epochs", "batch_size", "lr",
     "lr_schedule", "weight_decay", "max_grad_norm", "ema", "eval_batch_size", "seed",
     "channels_last", "compile", "precision", "sync_bn", "notes",
@@ -44,14 +44,14 @@ FIELDS = frozenset({
 def _v1_to_v2(ckpt: dict[str, Any]) -> dict[str, Any]:
     """Format 1 stored the config of its day. The oldest runs had ``bf16`` (now ``precision``)
     and none of ``validation``, ``dequantization``, ``ema``, ``precision``; none had the labels'
-    ``num_classes`` and ``conditioning``. A missing field takes what the run *did* before the
-    field existed (no validation split, uniform noise, no averaging, float32, unconditional),
-    not today's default."""
+    ``num_classes`` and ``conditioning``, nor ``bounded_scale``. A missing field takes what the
+    run *did* before the field existed (no validation split, uniform noise, no averaging,
+    float32, unconditional, the bounded scale), not today's default."""
     config = dict(ckpt["config"])
     if "bf16" in config:
         config["precision"] = "bf16" if config.pop("bf16") else "fp32"
     before = {"validation": 0, "dequantization": "uniform", "ema": 0.0, "precision": "fp32",
-              "num_classes": 0, "conditioning": "prior"}
+              "num_classes": 0, "conditioning": "prior", "bounded_scale": True}
     return {**ckpt, "format": "nvp-checkpoint-2", "config": {**before, **config}}
 
 

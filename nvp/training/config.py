@@ -41,12 +41,12 @@ class Config:
 
     # --- data ------------------------------------------------------------
     dataset: str = opt("mnist5k", "one of nvp.data.DATASETS")
-    hflip: bool = opt(False, "random horizontal flips (for CIFAR-10, not digits)")
+    hflip: bool = opt(False, "random horizontal flips (not for digits)")
     # the two subsets take the first N images; mnist5k is sorted by class
     train_subset: int = opt(0, "only the first N training images (0 = all)")
     test_subset: int = opt(0, "only the first N test images (0 = all)")
     # the best epoch is chosen on them; score the test set once, at the end
-    validation: int = opt(500, "random training images held out (0: use test)")
+    validation: int = opt(500, "training images held out (0: use test)")
     # --- model (paper §4.1; RealNVP keyword arguments) -------------------
     in_channels: int = opt(1, "image channels: 1 for MNIST, 3 for CIFAR-10")
     # H and W: multiples of 2**(num_scales - 1)
@@ -57,34 +57,39 @@ class Config:
     num_blocks: int = opt(2, "residual blocks in every s/t ResNet")
     # MNIST's black pixels need room in the logit (chapter 6); CIFAR-10: 0.9
     data_constraint: float = opt(0.99998, "β of the logit pre-processing")
+    # many implementations leave s unbounded; chapter 7 shows what happens
+    bounded_scale: bool = opt(True, "s = scale·tanh(s_raw), or s = s_raw")
     # learned noise fits each 8-bit bin better than uniform noise (Flow++)
-    dequantization: Dequantization = opt("variational", "variational, or uniform (the paper's)")
+    dequantization: Dequantization = opt(
+        "variational", "variational (Flow++), or uniform (the paper's)")
     # --- labels (chapter 10): p(x | y) instead of p(x) ---------------------
-    num_classes: int = opt(0, "condition on the label: 10 for digits (0: off)")
-    # st: one-hot planes into every s/t net; prior: N(mu_y, sigma_y^2)
-    conditioning: Conditioning = opt("prior", "how the label enters: st, prior or both")
+    num_classes: int = opt(0, "condition on the label: 10 digits (0: off)")
+    # how the label enters: st = one-hot planes into every s/t net,
+    # prior = a Gaussian prior per class, N(μ_y, σ_y²); or both
+    conditioning: Conditioning = opt("prior", "st, prior or both")
     # --- optimisation (paper §4.1: Adam, L2 on weight-norm scales) -------
     epochs: int = opt(50, "passes over the training set")
     batch_size: int = opt(64, "images per step")
     lr: float = opt(1e-3, "Adam learning rate")
     # "cosine": lr·(1 + cos(π·step/steps))/2, down to 0 at the end
     lr_schedule: LrSchedule = opt("cosine", "cosine, or constant")
-    weight_decay: float = opt(5e-5, "L2 coefficient on weight-norm scales g only")
+    weight_decay: float = opt(5e-5, "L2 on the weight-norm scales g only")
     max_grad_norm: float = opt(100.0, "gradient-norm clipping")
     # evaluate and sample with θ̄ ← ema·θ̄ + (1 − ema)·θ after every step
     ema: float = opt(0.999, "Polyak averaging of the weights (0: off)")
-    eval_batch_size: int = opt(500, "images per step of the held-out evaluation")
-    seed: int = opt(0, "seeds initialisation, shuffling and dequantization noise")
+    eval_batch_size: int = opt(500, "images per held-out evaluation step")
+    seed: int = opt(0, "seeds initialisation, shuffling and noise")
     # --- speed and scale (first two change no value; benchmarks/RESULTS.md)
-    channels_last: bool = opt(True, "s/t nets compute on NHWC-stored activations")
+    channels_last: bool = opt(True, "s/t nets compute on NHWC activations")
     # fails clearly if the model cannot be compiled
     compile: bool = opt(False, "torch.compile the model for training")
     # bf16 runs them under autocast; auto times both on this machine
-    precision: Precision = opt("auto", "s/t nets of training steps: fp32, bf16 or auto")
+    precision: Precision = opt("auto", "s/t nets: fp32, bf16 or auto")
     # for training on several processes
     sync_bn: bool = opt(False, "batch-norm statistics over the global batch")
     # e.g. how it was trained
-    notes: dict = field(default_factory=dict, metadata={"help": "free-form provenance"})
+    notes: dict = field(default_factory=dict,
+                        metadata={"help": "free-form provenance"})
 
     def __post_init__(self) -> None:
         self.image_size = (int(self.image_size[0]), int(self.image_size[1]))
@@ -95,7 +100,8 @@ class Config:
         if not 0.0 <= self.ema < 1.0:
             raise ValueError(f"ema must be in [0, 1), got {self.ema}")
         if self.num_classes < 0:
-            raise ValueError(f"num_classes must be >= 0, got {self.num_classes}")
+            raise ValueError("num_classes must be >= 0, "
+                             f"got {self.num_classes}")
         if self.validation < 0:
             raise ValueError("validation must be a number of images >= 0, "
                              f"got {self.validation}")
@@ -109,9 +115,10 @@ class Config:
 
     @classmethod
     def from_dict(cls, d: dict) -> Config:
-        """Inverse of :meth:`to_dict`; unknown keys are an error, missing ones take their
-        defaults (so ``Config.from_dict({}) == Config()``). Old checkpoints are migrated
-        before they get here (:func:`nvp.training.checkpoint.migrate`)."""
+        """Inverse of :meth:`to_dict`; unknown keys are an error, missing
+        ones take their defaults (``Config.from_dict({}) == Config()``).
+        Old checkpoints are migrated before they get here
+        (:func:`nvp.training.checkpoint.migrate`)."""
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(d) - names)
         if unknown:
@@ -132,6 +139,7 @@ class Config:
             dequantization=self.dequantization,
             num_classes=self.num_classes,
             conditioning=self.conditioning,
+            bounded_scale=self.bounded_scale,
         )
 
 
