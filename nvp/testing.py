@@ -30,6 +30,8 @@ from torch import nn
 from .mode import eval_mode  # re-exported: the chapters and tests import it from here
 
 __all__ = ["check_flow", "eval_mode", "jacobian", "randomize_"]
+# the public batch-norm classes (nvp's GlobalBatchNorm2d is a BatchNorm2d)
+BATCH_NORMS = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.SyncBatchNorm)
 
 
 def randomize_(
@@ -45,7 +47,7 @@ def randomize_(
         for p in module.parameters():
             p.add_(std * torch.randn(p.shape, generator=generator, dtype=p.dtype).to(p.device))
         for m in module.modules():
-            if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.running_mean is not None:
+            if isinstance(m, BATCH_NORMS) and m.running_mean is not None:
                 m.running_mean.normal_(0.0, 0.5, generator=generator)
                 m.running_var.uniform_(0.5, 2.0, generator=generator)
     return module

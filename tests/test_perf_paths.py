@@ -97,3 +97,23 @@ def test_bf16_training_step_is_close_to_float32_and_stays_float32():
     assert losses[True] == pytest.approx(losses[False], rel=1e-2)  # ... and the loss is close
     cos = torch.nn.functional.cosine_similarity(grads[True], grads[False], dim=0)
     assert cos > 0.99  # the same descent direction
+
+
+def test_the_private_torch_apis_nvp_relies_on_are_still_there_and_agree():
+    """Each private PyTorch API sits behind one function of nvp (with its public fallback);
+    this test fails when one moves or changes, so that the fallback is not taken silently."""
+    from nvp.training.average import lerp_all_
+    from nvp.training.loop import compile_errors
+
+    assert hasattr(torch, "_foreach_lerp_"), "torch._foreach_lerp_ is gone: lerp_all_ falls " \
+        "back to one lerp_ per tensor (slower on a GPU)"
+    gen = torch.Generator().manual_seed(0)
+    a = [torch.randn(3, 4, generator=gen), torch.randn(5, generator=gen)]
+    b = [torch.randn(3, 4, generator=gen), torch.randn(5, generator=gen)]
+    fused = [t.clone() for t in a]
+    lerp_all_(fused, b, 0.3)
+    for x, y, f in zip(a, b, fused, strict=True):
+        torch.testing.assert_close(f, x.lerp(y, 0.3))
+    errors = compile_errors()
+    assert errors and issubclass(errors[0], Exception), \
+        "torch._dynamo.exc.TorchDynamoException moved: update nvp.training.loop.compile_errors"

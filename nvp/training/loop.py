@@ -91,6 +91,18 @@ def train_epoch(
     return total / count, step
 
 
+def compile_errors() -> tuple[type[BaseException], ...]:
+    """The exceptions ``torch.compile`` raises when it cannot compile a model.
+
+    ``torch._dynamo.exc.TorchDynamoException`` is private (torch 2.x; present in 2.13) and has
+    no public equivalent; an empty tuple (catching nothing) if it moves.
+    ``tests/test_perf_paths.py`` notices when it does.
+    """
+    exc = getattr(getattr(torch, "_dynamo", None), "exc", None)
+    error = getattr(exc, "TorchDynamoException", None)
+    return (error,) if isinstance(error, type) else ()
+
+
 @dataclass
 class Run:
     """What a training run carries from epoch to epoch (and writes in its checkpoints)."""
@@ -250,7 +262,7 @@ def train(
             train_bpd, run.step = train_epoch(net, run.optimizer, train_data, step_config, epoch,
                                               run.step, progress, record_step, dist, run.average,
                                               train_labels)
-        except torch._dynamo.exc.TorchDynamoException as err:
+        except compile_errors() as err:
             raise RuntimeError(f"torch.compile failed ({type(err).__name__}); train without "
                                "--compile (Config.compile=False)") from err
         run.epoch = epoch + 1
