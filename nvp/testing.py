@@ -94,6 +94,32 @@ def _log_det_errors(f: nn.Module, x: torch.Tensor, ldj: torch.Tensor, train: boo
     return error
 
 
+def _there_and_back(f: nn.Module, x: torch.Tensor, sldj0: torch.Tensor
+                    ) -> tuple[torch.Tensor, torch.Tensor]:
+    """``f⁻¹(f(x))`` and its sldj, in eval mode; an ``AssertionError`` if ``f`` changes the
+    caller's ``sldj`` in place, returns a wrongly shaped one, changes the number of dimensions,
+    or is the identity on ``x`` (a check that would pass trivially)."""
+    sldj0_copy = sldj0.clone()
+    with torch.no_grad(), eval_mode(f):
+        y, sldj_y = _call(f, x, sldj0)
+        changed = not torch.equal(sldj0, sldj0_copy)  # right after forward
+        x_back, sldj_back = _call(f, y, sldj_y, reverse=True)
+    if changed or not torch.equal(sldj0, sldj0_copy):
+        raise AssertionError("the flow changed the caller's sldj in place; "
+                             "return a new tensor")
+    if tuple(sldj_y.shape) != (x.shape[0],):
+        raise AssertionError(f"sldj must have shape (B,) = ({x.shape[0]},), "
+                             f"got {tuple(sldj_y.shape)}")
+    if y.numel() != x.numel():
+        raise AssertionError("a flow keeps the number of dimensions: "
+                             f"{tuple(x.shape)} -> {tuple(y.shape)}")
+    if torch.equal(y, x):
+        raise AssertionError("the flow is the identity on this input, so "
+                             "the check would pass trivially; randomise its "
+                             "parameters (randomize=True)")
+    return x_back, sldj_back
+
+
 def check_flow(
     flow: nn.Module,
     shape: Sequence[int],
@@ -148,24 +174,7 @@ def check_flow(
          if x is None else x).to(dtype)
     # non-zero: increments must add
     sldj0 = torch.randn(x.shape[0], generator=gen, dtype=dtype)
-    sldj0_copy = sldj0.clone()
-    with torch.no_grad(), eval_mode(f):
-        y, sldj_y = _call(f, x, sldj0)
-        changed = not torch.equal(sldj0, sldj0_copy)  # right after forward
-        x_back, sldj_back = _call(f, y, sldj_y, reverse=True)
-    if changed or not torch.equal(sldj0, sldj0_copy):
-        raise AssertionError("the flow changed the caller's sldj in place; "
-                             "return a new tensor")
-    if tuple(sldj_y.shape) != (x.shape[0],):
-        raise AssertionError(f"sldj must have shape (B,) = ({x.shape[0]},), "
-                             f"got {tuple(sldj_y.shape)}")
-    if y.numel() != x.numel():
-        raise AssertionError("a flow keeps the number of dimensions: "
-                             f"{tuple(x.shape)} -> {tuple(y.shape)}")
-    if torch.equal(y, x):
-        raise AssertionError("the flow is the identity on this input, so "
-                             "the check would pass trivially; randomise its "
-                             "parameters (randomize=True)")
+    x_back, sldj_back = _there_and_back(f, x, sldj0)
     errors = {"round_trip": (x_back - x).abs().max().item()}
     if not errors["round_trip"] <= atol:
         raise AssertionError(

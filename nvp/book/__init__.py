@@ -10,7 +10,13 @@ Nothing here is needed to train or use a model (that is ``nvp`` and ``nvp.traini
   of ``z`` leaves at. :mod:`~nvp.book.table`: the small HTML/Markdown table they show in.
 * :mod:`~nvp.book.explore`: encode, decode, interpolate, resample scales, nearest neighbours.
 * :mod:`~nvp.book.toy`: the 2-D Real NVP of chapter 1 and its two-moons data.
+* :func:`tiny_config`: the tiny demonstration model of chapters 6 and 7 (:mod:`~nvp.book.tiny`).
+* :mod:`~nvp.book.classifier`: a small CNN, the yardstick of chapter 10's classifier.
 * :mod:`~nvp.book.widgets`: sliders over precomputed frames and live figures. It needs
   ``ipywidgets``, the ``book`` extra (``pip install nvp[book]``); it is imported only by
   ``import nvp.book.widgets``, never by ``import nvp`` or ``import nvp.book``.
 """
+
+from .tiny import tiny_config
+
+__all__ = ["tiny_config"]

@@ -105,13 +105,7 @@ def image_grid(
     cols = 1 if rows else ncols or min(n, 6)
     width = images[0].shape[-1] + 2 if rows else max(p.shape[1] for p in pics)  # + padding
     inch = (size or (0.75 if rows else 2.0)) / width  # inches per pixel
-    lines = [range(i, min(i + cols, n)) for i in range(0, n, cols)]
-    heights = [max(pics[k].shape[0] for k in line) * inch  # room for the titles:
-               + (0.25 if titles and any(titles[k] for k in line) else 0.05) for line in lines]
-    fig, axes = plt.subplots(len(lines), cols, squeeze=False, layout="constrained",
-                             gridspec_kw={"height_ratios": heights},
-                             figsize=(max(p.shape[1] for p in pics) * inch * cols + 0.1,
-                                      sum(heights) + 0.1))
+    fig, axes = _grid_figure(pics, cols, inch, titles)
     lo, hi = _each(vmin, n, 0.0 if rows else None), _each(vmax, n, 1.0 if rows else None)
     for k, ax in enumerate(axes.flat):
         ax.set(xticks=[], yticks=[])  # no ticks, but a thin frame around each single image
@@ -127,6 +121,21 @@ def image_grid(
     if suptitle:
         fig.suptitle(suptitle)
     return fig
+
+
+def _grid_figure(pics: list[np.ndarray], cols: int, inch: float,
+                 titles: Sequence[str] | None) -> tuple[Figure, np.ndarray]:
+    """A figure with ``cols`` axes per line for ``pics`` at ``inch`` inches per pixel, each line
+    as tall as its tallest picture plus room for its titles; the axes as a 2-D array."""
+    n = len(pics)
+    lines = [range(i, min(i + cols, n)) for i in range(0, n, cols)]
+    heights = [max(pics[k].shape[0] for k in line) * inch  # room for the titles:
+               + (0.25 if titles and any(titles[k] for k in line) else 0.05) for line in lines]
+    fig, axes = plt.subplots(len(lines), cols, squeeze=False, layout="constrained",
+                             gridspec_kw={"height_ratios": heights},
+                             figsize=(max(p.shape[1] for p in pics) * inch * cols + 0.1,
+                                      sum(heights) + 0.1))
+    return fig, axes
 
 
 def _draw_cells(

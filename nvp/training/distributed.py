@@ -15,7 +15,9 @@ process's device. How the work is split, so that W processes train exactly as on
 * Batch norm normalises by the statistics of a process's share unless ``sync_bn``: then by the
   statistics of the global batch (``nn.SyncBatchNorm`` on CUDA, :class:`GlobalBatchNorm2d`, its
   twin for other devices, elsewhere). Only then do W processes equal one process.
-* Process 0 alone logs, evaluates and writes checkpoints; the others wait at a barrier.
+* Every process scores the held-out images after each epoch (the same images, noise and
+  weights, so the same number: :func:`nvp.training.loop.end_epoch`); process 0 alone logs and
+  writes checkpoints, and the others wait at a barrier until they are on disk.
 """
 
 from __future__ import annotations

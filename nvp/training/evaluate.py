@@ -88,11 +88,11 @@ def to_bits_per_dim(ll: torch.Tensor, dims: int) -> torch.Tensor:
 def image_bits_per_dim(
     model: nn.Module,
     data: torch.Tensor,
+    *,
     draws: int = 1,
     seed: int = 0,
     batch_size: int = 500,
     device: torch.device | str | None = None,
-    *,
     labels: torch.Tensor | None = None,
     importance_weighted: bool = False,
 ) -> torch.Tensor:
@@ -110,27 +110,29 @@ def image_bits_per_dim(
 def evaluate(
     model: nn.Module,
     data: torch.Tensor,
-    batch_size: int = 500,
+    *,
     draws: int = 1,
     seed: int = 0,
+    batch_size: int = 500,
     device: torch.device | str | None = None,
-    *,
     labels: torch.Tensor | None = None,
     importance_weighted: bool = False,
 ) -> float:
-    """Mean bits/dim over ``data``: the mean of :func:`image_bits_per_dim`."""
-    return image_bits_per_dim(model, data, draws, seed, batch_size, device, labels=labels,
+    """Mean bits/dim over ``data``: the mean of :func:`image_bits_per_dim` (the same
+    keyword arguments)."""
+    return image_bits_per_dim(model, data, draws=draws, seed=seed, batch_size=batch_size,
+                              device=device, labels=labels,
                               importance_weighted=importance_weighted).mean().item()
 
 
 def class_log_likelihoods(
     model: nn.Module,
     data: torch.Tensor,
+    *,
     draws: int = 1,
     seed: int = 0,
     batch_size: int = 500,
     device: torch.device | str | None = None,
-    *,
     importance_weighted: bool = False,
 ) -> torch.Tensor:
     """``log p(x | y)`` in nats for every image and every label, ``(N, K)`` float64: each
@@ -144,11 +146,11 @@ def conditional_report(
     model: nn.Module,
     data: torch.Tensor,
     labels: torch.Tensor,
+    *,
     draws: int = 1,
     seed: int = 0,
     batch_size: int = 500,
     device: torch.device | str | None = None,
-    *,
     importance_weighted: bool = False,
 ) -> dict[str, float]:
     """The three likelihoods of a class-conditional model on ``data`` and its classifier:

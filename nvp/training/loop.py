@@ -22,7 +22,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 from torch import nn
@@ -42,8 +42,8 @@ from .steps import (
     default_device,
     epoch_batches,
     learning_rate,
-    load_data,
     make_optimizer,
+    run_data,
     train_step,
 )
 
@@ -54,6 +54,7 @@ def train_epoch(
     data: torch.Tensor,
     config: Config,
     epoch: int,
+    *,
     step: int = 0,
     progress: bool = True,
     on_step: Callable[[int, float], None] | None = None,
@@ -77,7 +78,8 @@ def train_epoch(
                 group["lr"] = learning_rate(config, step, config.epochs * steps_per_epoch)
         step += 1
         try:
-            loss = train_step(model, optimizer, x, u, config, n, dist, scales, y)
+            loss = train_step(model, optimizer, x, u, config, total=n, dist=dist,
+                              scales=scales, y=y)
         except FloatingPointError as err:
             raise FloatingPointError(f"at step {step} (epoch {epoch + 1}): {err}") from None
         if average is not None:
@@ -89,6 +91,19 @@ def train_epoch(
         if on_step is not None:
             on_step(step, bpd)
     return total / count, step
+
+
+class Metrics(TypedDict, total=False):
+    """What a run records (stored in its checkpoints as a plain dict, read as one)."""
+
+    train_bpd: list[float]  # mean training bits/dim of each epoch
+    heldout_bpd: list[float]  # held-out bits/dim after each epoch (the scored weights)
+    step_bpd: list[float]  # training bits/dim of every step
+    best_heldout_bpd: float | None  # the best of heldout_bpd, and its epoch (from 1)
+    best_epoch: int | None
+    heldout: str  # "validation" (Config.validation > 0) or "test"
+    raw_heldout_bpd: list[float]  # with Config.ema: the trained weights themselves
+    precision: str  # what precision="auto" chose
 
 
 def compile_errors() -> tuple[type[BaseException], ...]:
@@ -111,7 +126,7 @@ class Run:
     model: RealNVP
     optimizer: torch.optim.Optimizer
     average: WeightAverage | None
-    metrics: dict[str, Any]
+    metrics: Metrics
     epoch: int = 0
     step: int = 0
 
@@ -153,7 +168,7 @@ def start_run(config: Config, out: Path, resume: bool, device: torch.device,
     if resume:
         log(f"resumed from {out / 'last.pt'} at epoch {ckpt['epoch']}")
         return Run(config, model, optimizer, average, ckpt["metrics"], ckpt["epoch"], ckpt["step"])
-    metrics: dict[str, Any] = {"train_bpd": [], "heldout_bpd": [], "step_bpd": [],
+    metrics: Metrics = {"train_bpd": [], "heldout_bpd": [], "step_bpd": [],
                                "best_heldout_bpd": None, "best_epoch": None,
                                "heldout": "validation" if config.validation else "test"}
     if config.ema:
@@ -167,13 +182,14 @@ def end_epoch(run: Run, heldout: torch.Tensor, train_bpd: float, out: Path,
     """Score the held-out images (under their ``labels``, class-conditional models), keep the
     books, write ``last.pt`` (and ``best.pt``)."""
     c, m = run.config, run.metrics
-    bpd = evaluate(run.scored, heldout, c.eval_batch_size, seed=c.seed, labels=labels)
+    bpd = evaluate(run.scored, heldout, batch_size=c.eval_batch_size, seed=c.seed,
+                   labels=labels)
     m["train_bpd"].append(train_bpd)
     m["heldout_bpd"].append(bpd)
     extra = ""
     if run.average is not None:
-        m["raw_heldout_bpd"].append(evaluate(run.model, heldout, c.eval_batch_size, seed=c.seed,
-                                             labels=labels))
+        m["raw_heldout_bpd"].append(evaluate(run.model, heldout, batch_size=c.eval_batch_size,
+                                             seed=c.seed, labels=labels))
         extra = f" (without averaging {m['raw_heldout_bpd'][-1]:.4f})"
     is_best = m["best_heldout_bpd"] is None or bpd < m["best_heldout_bpd"]
     if is_best:
@@ -207,14 +223,15 @@ def step_precision(run: Run, data: torch.Tensor, dist: Distributed | None,
 def train(
     config: Config,
     out_dir: str | os.PathLike,
+    *,
     resume: bool = False,
     device: torch.device | str | None = None,
     progress: bool = True,
     log: Callable[[str], None] = print,
-    on_epoch: Callable[[int, dict[str, Any]], None] | None = None,
+    on_epoch: Callable[[int, Metrics], None] | None = None,
     on_step: Callable[[int, float], None] | None = None,
     dist: Distributed | None = None,
-) -> tuple[RealNVP, dict[str, Any]]:
+) -> tuple[RealNVP, Metrics]:
     """Train ``config`` for ``config.epochs`` epochs, writing ``last.pt`` and ``best.pt``.
 
     With ``resume=True`` it continues from ``out_dir/last.pt`` and ends exactly where an
@@ -232,23 +249,12 @@ def train(
     if device.type == "cuda":
         torch.backends.cudnn.benchmark = True  # fixed shapes: time the conv algorithms once
     run = start_run(config, out, resume, device, log)
-    heldout_split = "valid" if run.config.validation else "test"
-    (train_data, train_labels), (heldout, heldout_labels) = (
-        load_data(run.config, split, labels=True) for split in ("train", heldout_split))
-    if not run.config.num_classes:  # an unconditional model never sees the labels
-        train_labels = heldout_labels = None
-    elif int(train_labels.max()) >= run.config.num_classes:
-        raise ValueError(f"{run.config.dataset} has labels up to {int(train_labels.max())}, "
-                         f"but num_classes = {run.config.num_classes}")
-    if device.type == "cuda":  # small sets live on the GPU: no host-to-device copy per step
-        train_data, heldout = train_data.to(device), heldout.to(device)
-        if train_labels is not None:
-            train_labels, heldout_labels = train_labels.to(device), heldout_labels.to(device)
-    step_config = step_precision(run, train_data, dist, log, train_labels)
+    data = run_data(run.config, device)
+    step_config = step_precision(run, data.train, dist, log, data.train_labels)
     net = run.model if dist is None else dist.wrap(run.model, run.config.sync_bn)  # DDP
     if run.config.compile:
         net = torch.compile(net)
-    clock = StepClock(math.ceil(len(train_data) / run.config.batch_size), log)
+    clock = StepClock(math.ceil(len(data.train) / run.config.batch_size), log)
 
     def record_step(s: int, bpd: float) -> None:
         run.metrics["step_bpd"].append(bpd)
@@ -259,14 +265,15 @@ def train(
     for epoch in range(run.epoch, run.config.epochs):
         clock.tick()
         try:
-            train_bpd, run.step = train_epoch(net, run.optimizer, train_data, step_config, epoch,
-                                              run.step, progress, record_step, dist, run.average,
-                                              train_labels)
+            train_bpd, run.step = train_epoch(
+                net, run.optimizer, data.train, step_config, epoch, step=run.step,
+                progress=progress, on_step=record_step, dist=dist, average=run.average,
+                labels=data.train_labels)
         except compile_errors() as err:
             raise RuntimeError(f"torch.compile failed ({type(err).__name__}); train without "
                                "--compile (Config.compile=False)") from err
         run.epoch = epoch + 1
-        end_epoch(run, heldout, train_bpd, out, dist, log, heldout_labels)
+        end_epoch(run, data.heldout, train_bpd, out, dist, log, data.heldout_labels)
         if on_epoch is not None:
             on_epoch(run.epoch, run.metrics)
     return run.scored, run.metrics

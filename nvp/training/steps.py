@@ -13,6 +13,7 @@ import math
 import statistics
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -66,6 +67,34 @@ def load_data(
     return (x[keep], y[keep]) if labels else x[keep]
 
 
+@dataclass
+class RunData:
+    """The images (and, for a class-conditional run, labels) a run trains and is scored on."""
+
+    train: torch.Tensor
+    heldout: torch.Tensor
+    train_labels: torch.Tensor | None
+    heldout_labels: torch.Tensor | None
+
+
+def run_data(config: Config, device: torch.device) -> RunData:
+    """The training split and the held-out one (validation, or test when ``validation=0``);
+    labels only for a class-conditional model. Small sets live on the GPU: no copy per step."""
+    heldout_split = "valid" if config.validation else "test"
+    (x, y), (x_held, y_held) = (load_data(config, split, labels=True)
+                                for split in ("train", heldout_split))
+    if not config.num_classes:  # an unconditional model never sees the labels
+        y = y_held = None
+    elif int(y.max()) >= config.num_classes:
+        raise ValueError(f"{config.dataset} has labels up to {int(y.max())}, "
+                         f"but num_classes = {config.num_classes}")
+    if device.type == "cuda":
+        x, x_held = x.to(device), x_held.to(device)
+        if y is not None:
+            y, y_held = y.to(device), y_held.to(device)
+    return RunData(x, x_held, y, y_held)
+
+
 def epoch_batches(
     data: torch.Tensor, config: Config, epoch: int, dist: Distributed | None = None,
     labels: torch.Tensor | None = None,
@@ -108,6 +137,7 @@ def train_step(
     x: torch.Tensor,
     u: torch.Tensor,
     config: Config,
+    *,
     total: int | None = None,
     dist: Distributed | None = None,
     scales: list[torch.Tensor] | None = None,
