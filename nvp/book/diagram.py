@@ -119,6 +119,46 @@ def _glyph(ax: plt.Axes, x: float, y: float, mask: str, gid: str, aspect: float)
         cell(x, y - v, 2 * u, not first)
 
 
+def _centre(b: Box) -> tuple[float, float]:
+    """Where box ``b`` sits: columns left to right, rows top to bottom."""
+    return b.col * COL_W, -b.row * ROW_H
+
+
+def _draw_boxes(ax: plt.Axes, boxes: list[Box], ncols: int, w: float, h: float,
+                aspect: float) -> None:
+    """Every box, its mask glyph (couplings) and its label."""
+    for b in boxes:
+        cx, cy = _centre(b)
+        bw = COL_W * (ncols - 1) + w if b.kind == "merge" else w
+        ax.add_patch(FancyBboxPatch((cx - bw / 2, cy - h / 2), bw, h, gid=b.kind,
+                                    boxstyle="round,pad=0,rounding_size=0.12",
+                                    fc=COLORS[b.kind], ec="0.25",
+                                    lw=1.2 if b.kind in ("z", "merge") else 0.7))
+        if b.kind in ("checkerboard", "channel"):
+            _glyph(ax, cx - bw / 2 + 0.08, cy, b.mask, f"glyph {b.kind}", aspect)
+        ax.text(cx + (0.25 if b.mask else 0), cy, b.label, ha="center", va="center",
+                fontsize=8, fontweight="bold" if b.kind in ("z", "merge") else "normal")
+
+
+def _draw_arrows(ax: plt.Axes, boxes: list[Box], w: float, h: float) -> None:
+    """Down each column; from each split to the next scale; from each part of z to the merge."""
+    arrow = dict(arrowstyle="-|>", color="0.3", lw=0.8, shrinkA=0, shrinkB=0)
+    for a, b in zip(boxes, boxes[1:], strict=False):
+        (ax_, ay), (bx, by) = _centre(a), _centre(b)
+        if a.kind in ("z", "merge") or b.kind == "merge":
+            continue
+        if b.col == a.col:  # down the column
+            ax.annotate("", (bx, by + h / 2), (ax_, ay - h / 2), arrowprops=arrow)
+    for s in (b for b in boxes if b.kind == "split"):  # the kept half goes right
+        nxt = next(b for b in boxes if b.scale == s.scale + 1)
+        (sx, sy), (nx, ny) = _centre(s), _centre(nxt)
+        ax.annotate("", (nx - w / 2, ny), (sx + w / 2, sy), arrowprops=arrow)
+    merge = boxes[-1]
+    for z in (b for b in boxes if b.kind == "z"):  # every part of z goes to the merge
+        (zx, zy), (_, my) = _centre(z), _centre(merge)
+        ax.annotate("", (zx, my + h / 2), (zx, zy - h / 2), arrowprops=arrow)
+
+
 def draw_model(model: RealNVP, image_shape: Sequence[int], title: str = "") -> Figure:
     """Draw ``model`` (an :class:`nvp.RealNVP`) as a diagram of boxes, for images
     ``image_shape = (C, H, W)``; returns the figure. See :func:`model_boxes` for what is drawn.
@@ -132,36 +172,8 @@ def draw_model(model: RealNVP, image_shape: Sequence[int], title: str = "") -> F
     fig, ax = plt.subplots(figsize=size)
     w, h = COL_W - 0.3, ROW_H * 0.68
     aspect = (COL_W * ncols / size[0]) / (ROW_H * nrows / size[1])
-
-    def centre(b: Box) -> tuple[float, float]:
-        return b.col * COL_W, -b.row * ROW_H
-
-    for b in boxes:
-        cx, cy = centre(b)
-        bw = COL_W * (ncols - 1) + w if b.kind == "merge" else w
-        ax.add_patch(FancyBboxPatch((cx - bw / 2, cy - h / 2), bw, h, gid=b.kind,
-                                    boxstyle="round,pad=0,rounding_size=0.12",
-                                    fc=COLORS[b.kind], ec="0.25",
-                                    lw=1.2 if b.kind in ("z", "merge") else 0.7))
-        if b.kind in ("checkerboard", "channel"):
-            _glyph(ax, cx - bw / 2 + 0.08, cy, b.mask, f"glyph {b.kind}", aspect)
-        ax.text(cx + (0.25 if b.mask else 0), cy, b.label, ha="center", va="center",
-                fontsize=8, fontweight="bold" if b.kind in ("z", "merge") else "normal")
-    arrow = dict(arrowstyle="-|>", color="0.3", lw=0.8, shrinkA=0, shrinkB=0)
-    for a, b in zip(boxes, boxes[1:], strict=False):
-        (ax_, ay), (bx, by) = centre(a), centre(b)
-        if a.kind in ("z", "merge") or b.kind == "merge":
-            continue
-        if b.col == a.col:  # down the column
-            ax.annotate("", (bx, by + h / 2), (ax_, ay - h / 2), arrowprops=arrow)
-    for s in (b for b in boxes if b.kind == "split"):  # the kept half goes right
-        nxt = next(b for b in boxes if b.scale == s.scale + 1)
-        (sx, sy), (nx, ny) = centre(s), centre(nxt)
-        ax.annotate("", (nx - w / 2, ny), (sx + w / 2, sy), arrowprops=arrow)
-    merge = boxes[-1]
-    for z in (b for b in boxes if b.kind == "z"):  # every part of z goes to the merge
-        (zx, zy), (_, my) = centre(z), centre(merge)
-        ax.annotate("", (zx, my + h / 2), (zx, zy - h / 2), arrowprops=arrow)
+    _draw_boxes(ax, boxes, ncols, w, h, aspect)
+    _draw_arrows(ax, boxes, w, h)
     for k in range(ncols):  # a heading above each column
         top = min((b for b in boxes if b.col == k), key=lambda b: b.row)
         ax.text(k * COL_W, -top.row * ROW_H + 0.5, f"scale {k}", ha="center",
