@@ -188,8 +188,8 @@ def test_curves_record_and_draw():
 
 def test_dequantize_stays_in_the_bins_and_quantize_undoes_it(model):
     x = torch.randint(0, 256, (3, 1, 8, 8)) / 255.0
-    x_tilde = explore.dequantize(model, x, generator=torch.Generator().manual_seed(0))
+    x_tilde = explore.sample_x_tilde(model, x, generator=torch.Generator().manual_seed(0))
     k = (x * 255).round()
     assert torch.all((x_tilde >= k / 256) & (x_tilde < (k + 1) / 256))
     assert torch.equal(explore.quantize(x_tilde), x)
-    assert not torch.equal(x_tilde, explore.dequantize(model, x))  # noise, drawn afresh
+    assert not torch.equal(x_tilde, explore.sample_x_tilde(model, x))  # noise, drawn afresh

@@ -5,7 +5,7 @@ code one image. That makes the latent space easy to explore:
 
 * :func:`encode` / :func:`decode`: ``z = f(x̃)`` and ``x̃ = f⁻¹(z)``, deterministic, in eval
   mode.
-* :func:`dequantize` / :func:`quantize`: where to encode. The model was trained on dequantized
+* :func:`sample_x_tilde` / :func:`quantize`: where to encode. The model was trained on dequantized
   images ``x̃ = (255·x + u)/256`` with ``u`` from its own dequantization ``q(u | x)`` (uniform,
   or learned: :mod:`nvp.vardeq`); those are the images whose codes it made look like
   ``N(0, I)``. The exact pixel values ``k/255`` sit at the edges of their bins, where the model
@@ -42,8 +42,8 @@ def _device(model: RealNVP) -> torch.device:
 
 
 @torch.no_grad()
-def dequantize(model: RealNVP, x: torch.Tensor,
-               generator: torch.Generator | None = None) -> torch.Tensor:
+def sample_x_tilde(model: RealNVP, x: torch.Tensor,
+                   generator: torch.Generator | None = None) -> torch.Tensor:
     """``x̃ = (255·x + u)/256``, ``u`` drawn from the model's own
     dequantization ``q(u | x)``, in eval mode: images ``(N, C, H, W)``
     where the model was trained."""
@@ -115,11 +115,11 @@ def interpolate(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Decode ``steps`` points between the codes of images ``x0`` and ``x1`` (each ``(C, H, W)``),
-    encoded from :func:`dequantize` (so the codes are where the prior lives).
+    encoded from :func:`sample_x_tilde` (so the codes are where the prior lives).
 
     Returns ``(steps, C, H, W)`` in ``[0, 1]``; the ends quantize back to ``x0`` and ``x1``.
     """
-    z = encode(model, dequantize(model, torch.stack((x0, x1)), generator))  # (2, C, H, W)
+    z = encode(model, sample_x_tilde(model, torch.stack((x0, x1)), generator))  # (2, C, H, W)
     return decode(model, interpolate_latents(z[0], z[1], steps, method))  # (steps, C, H, W)
 
 
@@ -158,7 +158,7 @@ def resample_scales(
     generator: torch.Generator | None = None,
 ) -> torch.Tensor:
     """Keep the latents of images ``x`` but those of ``scales``, which are
-    redrawn ``n`` times: :func:`dequantize` (one draw per image), encode,
+    redrawn ``n`` times: :func:`sample_x_tilde` (one draw per image), encode,
     :func:`resample_latents`, decode. Resampling the fine scale (0) and
     keeping the coarse one is the experiment of the paper's Appendix D.
 
@@ -175,7 +175,7 @@ def resample_scales(
         raise ValueError(f"scales must be in 0..{model.num_scales - 1}, "
                          f"got {scales}")
     levels = latent_scales(model, x.shape[1:])  # (C, H, W)
-    z = encode(model, dequantize(model, x, generator))  # (B, C, H, W)
+    z = encode(model, sample_x_tilde(model, x, generator))  # (B, C, H, W)
     z = resample_latents(z, levels, scales, n, temperature, generator)
     out = decode(model, z.flatten(0, 1))  # (B·n, C, H, W)
     return out.view(*z.shape[:2], *x.shape[1:])  # (B, n, C, H, W)
