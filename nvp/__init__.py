@@ -27,7 +27,7 @@ __all__ = [
     "load_checkpoint", "load_model", "nll", "pretrained", "pretrained_info", "save_checkpoint",
     "squeeze", "squeeze_alt", "train", "unsqueeze", "unsqueeze_alt",
 ]
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # = pyproject.toml; chapters install the tag v0.2.0
 
 # The training tier (tqdm, torch.distributed, checkpoints) loads on first use, so that
 # ``import nvp`` in a chapter about the maths pays for the maths only.

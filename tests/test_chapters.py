@@ -94,3 +94,22 @@ def test_a_summary_closes_the_chapter_before_its_exercises(path):
                 for line in text(c).splitlines() if line.startswith("## ")]
     assert "## Summary" in headings, f"{path.name} has no '## Summary' section"
     assert headings[-2:] == ["## Summary", "## Exercises"], headings[-3:]
+
+
+def test_colab_installs_the_books_release():
+    """Every notebook's Colab cell installs the release its Colab button opens (book/_ext/
+    nvp_release.py): ``v`` + pyproject's version, which is also ``nvp.__version__``."""
+    import re
+
+    import nvp
+
+    pyproject = (BOOK.parent / "pyproject.toml").read_text()
+    version = re.search(r'^version = "([^"]+)"$', pyproject, re.M)[1]
+    assert nvp.__version__ == version
+    pin = f'"nvp[book] @ git+https://github.com/nvp-book/real-nvp-explained@v{version}"'
+    notebooks = sorted(BOOK.glob("*.ipynb"))
+    for path in notebooks:
+        first = cells(path)[0]
+        assert "remove-cell" in first["metadata"].get("tags", []), path.name
+        assert "google.colab" in text(first) and f"%pip install -q {pin}" in text(first), (
+            f"{path.name}: its Colab cell must install {pin}")

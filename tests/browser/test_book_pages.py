@@ -16,6 +16,8 @@ Full-page screenshots go to ``_build/screenshots/`` (``narrow/`` for 390 px).
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -28,7 +30,12 @@ from page_checks import (
     listing,
 )
 
-COLAB_PREFIX = "https://colab.research.google.com/github/nvp-book/real-nvp-explained/blob/main/"
+sys.path.insert(0, str(Path(__file__).parents[2] / "book" / "_ext"))
+from nvp_release import release  # noqa: E402  (the build's own reading of the version)
+
+# the book's release, not main
+COLAB_PREFIX = ("https://colab.research.google.com/github/nvp-book/real-nvp-explained/blob/"
+                f"{release()}/")
 
 
 def test_page_loads_without_errors(report: Any) -> None:
