@@ -27,7 +27,8 @@ test: $(VENV)/.installed
 # paths, documented by PyTorch and oneDNN): the rounding another machine would do. On a CPU
 # without AVX-512 these are its own kernels; there `ATEN_CPU_CAPABILITY=default` differs.
 SENSITIVE := tests/test_flows.py tests/test_vardeq.py tests/test_model.py tests/test_perf_paths.py \
-	tests/test_distributed.py tests/test_train.py tests/test_pretrained.py
+	tests/test_distributed.py tests/test_train.py tests/test_pretrained.py tests/test_conditional.py \
+	tests/test_classifier.py
 test-other-kernels: $(VENV)/.installed
 	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/pytest $(SENSITIVE)
 
