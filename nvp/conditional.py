@@ -25,6 +25,7 @@ from typing import Literal
 
 import torch
 import torch.nn.functional as F
+from torch import nn
 
 from .flows import Flow
 
@@ -52,22 +53,29 @@ def check_labels(y: object, batch: int, num_classes: int, validate: bool = True)
     return y
 
 
-def label_planes(y: torch.Tensor, num_classes: int, dtype: torch.dtype) -> torch.Tensor:
-    """One-hot labels ``(B, K, 1, 1)``; each coupling expands them to its own ``H × W``."""
-    return F.one_hot(y.long(), num_classes).to(dtype)[:, :, None, None]  # (B, K, 1, 1)
+def label_planes(y: torch.Tensor, num_classes: int,
+                 dtype: torch.dtype) -> torch.Tensor:
+    """One-hot labels ``(B, K, 1, 1)``; each coupling expands them to its
+    own ``H × W``."""
+    one_hot = F.one_hot(y.long(), num_classes).to(dtype)  # (B, K)
+    return one_hot[:, :, None, None]  # (B, K, 1, 1)
 
 
 class ClassPrior(Flow):
-    """``z' = (z − μ_y) · exp(−log σ_y)``: the label-dependent prior ``N(μ_y, σ_y²)`` as a flow.
+    """The label-dependent prior ``N(μ_y, σ_y²)`` as a flow:
+    ``z' = (z − μ_y) · exp(−log σ_y)``.
 
-    One learned mean and log-scale per class and per dimension of ``z`` (``K × C × H × W`` each),
-    starting at 0 (the standard normal prior). ``log|det ∂z'/∂z| = −Σ log σ_y``.
+    One learned mean and log-scale per class and per dimension of ``z``
+    (``K × C × H × W`` each), starting at 0 (the standard normal prior).
+    ``log|det ∂z'/∂z| = −Σ log σ_y``.
     """
 
-    def __init__(self, num_classes: int, shape: tuple[int, int, int]) -> None:
+    def __init__(self, num_classes: int,
+                 shape: tuple[int, int, int]) -> None:
         super().__init__()
-        self.mean = torch.nn.Parameter(torch.zeros(num_classes, *shape))  # (K, C, H, W)
-        self.log_scale = torch.nn.Parameter(torch.zeros(num_classes, *shape))  # (K, C, H, W)
+        k = num_classes
+        self.mean = nn.Parameter(torch.zeros(k, *shape))  # (K, C, H, W)
+        self.log_scale = nn.Parameter(torch.zeros(k, *shape))  # (K, C, H, W)
 
     def forward(
         self, z: torch.Tensor, sldj: torch.Tensor, reverse: bool = False,
@@ -75,7 +83,8 @@ class ClassPrior(Flow):
     ) -> tuple[torch.Tensor, torch.Tensor]:
         if y is None:
             raise ValueError("ClassPrior needs the labels y")
-        mean, log_scale = self.mean[y], self.log_scale[y]  # (B, C, H, W) each
+        # (B, C, H, W) each
+        mean, log_scale = self.mean[y], self.log_scale[y]
         ldj = log_scale.flatten(1).sum(-1)  # Σ log σ_y, (B,)
         if reverse:
             return z * torch.exp(log_scale) + mean, sldj + ldj
@@ -83,16 +92,20 @@ class ClassPrior(Flow):
 
 
 def log_prior(num_classes: int) -> torch.Tensor:
-    """``log p(y)`` of the uniform label prior, ``(K,)`` (MNIST-5k has 500 digits per class)."""
-    return torch.full((num_classes,), -math.log(num_classes), dtype=torch.float64)
+    """``log p(y)`` of the uniform label prior, ``(K,)`` (MNIST-5k has 500
+    digits of each class)."""
+    k = num_classes
+    return torch.full((k,), -math.log(k), dtype=torch.float64)
 
 
 def marginal_log_likelihood(per_class: torch.Tensor) -> torch.Tensor:
-    """``log p(x) = logsumexp_y [log p(x | y) + log p(y)]`` from ``per_class`` ``(N, K)``."""
-    k = per_class.shape[1]
-    return torch.logsumexp(per_class.double() + log_prior(k).to(per_class.device), dim=1)
+    """``log p(x) = logsumexp_y [log p(x | y) + log p(y)]`` from
+    ``per_class`` = ``log p(x | y)``, ``(N, K)``."""
+    prior = log_prior(per_class.shape[1]).to(per_class.device)  # (K,)
+    return torch.logsumexp(per_class.double() + prior, dim=1)  # (N,)
 
 
 def classify(per_class: torch.Tensor) -> torch.Tensor:
-    """``ŷ = argmax_y p(x | y) p(y)`` (uniform ``p(y)``: the argmax of ``per_class``), ``(N,)``."""
+    """``ŷ = argmax_y p(x | y) p(y)``: with a uniform ``p(y)``, the argmax
+    of ``per_class``, ``(N,)``."""
     return per_class.argmax(dim=1)
