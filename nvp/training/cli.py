@@ -83,6 +83,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--out", required=True, help="PNG file")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--device", default=None)
+
+    x = sub.add_parser("export", help="write the model as ONNX: encode.onnx, decode.onnx")
+    x.add_argument("--checkpoint", required=True)
+    x.add_argument("--out", required=True, help="folder for the two graphs and manifest.json")
+    x.add_argument("--opset", type=int, default=18, help="ONNX opset, 18 to 21")
+    x.set_defaults(device=None)  # export runs on the CPU
     return p
 
 
@@ -109,6 +115,11 @@ def main(argv: list[str] | None = None) -> int:
                                        "dataset": args.dataset or ckpt["config"]["dataset"]})
             bpd = evaluate(model, load_data(config, args.split), draws=args.draws, device=device)
             print(f"{args.split} bits/dim: {bpd:.4f}")
+        elif args.command == "export":
+            from .export import export_checkpoint  # needs nvp[export]
+
+            paths = export_checkpoint(args.checkpoint, args.out, opset=args.opset)
+            print("wrote " + ", ".join(str(p) for p in paths.values()))
         else:
             from ..book.plot import save_grid  # matplotlib only
 
