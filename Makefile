@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: book test test-other-kernels browser-test lint-workflows clean
+.PHONY: book test test-other-kernels browser-test lint-workflows clean serve
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -40,3 +40,7 @@ lint-workflows: $(VENV)/.installed
 
 clean:
 	rm -rf _build
+
+# The built book over HTTP on http://127.0.0.1:8000 (the live tools cannot load from file://).
+serve:
+	$(BIN)/python -m http.server --directory _build/html --bind 127.0.0.1 8000
