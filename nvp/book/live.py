@@ -10,7 +10,7 @@ to do where it cannot run (opened from ``file://``, no WebAssembly, or in Jupyte
 kernel versions of the same experiments sit next to it).
 
 Every number a tool shows comes from the graphs: ``encode`` with the dequantization noise at the
-bin centres (``u₀ = 0.5``), the same convention :func:`test_scores` uses for the histogram.
+bin centres (``u₀ = 0.5``), the same convention :func:`score_digits` uses for the histogram.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ SCRIPT = "../_static/nvp-live.js"  # relative to a page in book/
 
 
 @torch.no_grad()
-def test_scores(model: RealNVP, x: torch.Tensor, batch: int = 100) -> torch.Tensor:
+def score_digits(model: RealNVP, x: torch.Tensor, batch: int = 100) -> torch.Tensor:
     """Bits/dim of each image ``(N, C, H, W)`` with the noise at the bin centres ``(N,)``: the
     convention of the browser tools, so a drawing and the test digits are scored alike."""
     model.eval()
@@ -53,7 +53,7 @@ def live_tool(kind: str, digits: torch.Tensor | None = None,
         kind: which tool.
         digits: a few test digits ``(N, 1, 28, 28)`` to start from (``draw``, ``interpolate``).
         labels: their classes, shown on their buttons.
-        scores: the test digits' bits/dim from :func:`test_scores` (``draw``: the histogram and
+        scores: the test digits' bits/dim from :func:`score_digits` (``draw``: the histogram and
             the percentile of a drawing).
     """
     from IPython.display import HTML
