@@ -251,8 +251,9 @@
       var below = 0;
       scores.forEach(function (s) { if (s <= bpd) below++; });
       var pct = scores.length ? 100 * below / scores.length : 0;
-      score.textContent = "bits/dim " + bpd.toFixed(4) + ": more than " + pct.toFixed(0) +
-        "% of the " + scores.length + " test digits (scored in " + Math.round(ms) + " ms)";
+      score.textContent = "bits/dim " + bpd.toFixed(4) + " (lower is likelier): " +
+        pct.toFixed(0) + "% of the " + scores.length + " test digits score at most this " +
+        "(scored in " + Math.round(ms) + " ms)";
       drawHist(bpd);
       codes.textContent = "";
       var shapes = m.manifest.encode.code_shapes;
