@@ -78,3 +78,13 @@ def test_live_figure_with_a_kernel(monkeypatch):
     before = out.children[1].value
     a.value = 1.0
     assert out.children[1].value != before  # redrawn in Python
+
+
+def test_scale_map_is_the_models_own_split():
+    from nvp.book.live import scale_map
+    from nvp.book.trace import latent_scales
+
+    model = nvp.RealNVP(1, 2, 4, 1, data_constraint=0.9)
+    assert scale_map(2) == latent_scales(model, (1, 28, 28)).flatten().tolist()
+    out = live_tool("resample", digits=torch.zeros(2, 1, 28, 28))
+    assert config_of(out)["scale_map"] == scale_map(2)

@@ -355,7 +355,60 @@
     return update(true);
   }
 
-  var TOOLS = { sampler: sampler, draw: drawer, interpolate: interpolator };
+  // ---- resample a scale --------------------------------------------------------------------
+  function resampler(root, m, config) {
+    var digits = config.digits || [], map = config.scale_map;
+    var row = el("div", { "class": "nvp-controls" }, root);
+    var label = el("label", {}, row);
+    label.appendChild(document.createTextNode("digit "));
+    var pick = el("select", { "aria-label": "digit", "class": "nvp-pick" }, label);
+    digits.forEach(function (d, k) {
+      el("option", { value: String(k), text: "test digit " + k +
+        (config.labels[k] !== undefined ? " (a " + config.labels[k] + ")" : "") }, pick);
+    });
+    var label2 = el("label", {}, row);
+    label2.appendChild(document.createTextNode("redraw "));
+    var which = el("select", { "aria-label": "redraw", "class": "nvp-which" }, label2);
+    el("option", { value: "0", text: "fine (scale 0)" }, which);
+    el("option", { value: "1", text: "coarse (scale 1)" }, which);
+    var label3 = el("label", {}, row);
+    label3.appendChild(document.createTextNode("temperature T "));
+    var temp = el("input", { type: "range", min: "0", max: "1.2", step: "0.05", value: "0.7",
+                             "aria-label": "temperature T", "class": "nvp-temperature" }, label3);
+    var button = el("button", { type: "button", "class": "nvp-new", text: "new draws" }, row);
+    var info = el("p", { "class": "nvp-info" }, root);
+    var strip = el("div", { "class": "nvp-grid" }, root);
+    var canvases = [];
+    for (var i = 0; i < 8; i++) canvases.push(pixelCanvas(strip));
+    var seed = 1, busy = false, again = false;
+    async function update() {
+      if (busy) { again = true; return; }
+      busy = true;
+      var d = digits[Number(pick.value)], x = new Float32Array(D);
+      for (var i = 0; i < D; i++) x[i] = d[i] / 255;
+      var z = (await encode(m, x, 1)).z.data, t = Number(temp.value), s = Number(which.value);
+      var eps = normals(seed, 7 * D), zs = new Float32Array(7 * D);
+      for (var k = 0; k < 7; k++) {
+        for (var j = 0; j < D; j++) zs[k * D + j] = map[j] === s ? t * eps[k * D + j] : z[j];
+      }
+      var xs = await decode(m, zs, 7);
+      paint(canvases[0], x, 0, SIDE, SIDE, 0, 1);
+      for (var c = 0; c < 7; c++) paint(canvases[c + 1], xs, c * D, SIDE, SIDE, 0, 1);
+      info.textContent = "the digit, then 7 versions with scale " + s + "'s code redrawn at T = " +
+        t.toFixed(2) + " (seed " + seed + ")";
+      root.nvpResult = { seed: seed, scale: s, temperature: t, z: Array.from(zs),
+                         x: Array.from(xs) };
+      busy = false;
+      if (again) { again = false; update(); }
+    }
+    [pick, which].forEach(function (e) { e.addEventListener("change", update); });
+    temp.addEventListener("input", update);
+    button.addEventListener("click", function () { seed += 1; update(); });
+    return update();
+  }
+
+  var TOOLS = { sampler: sampler, draw: drawer, interpolate: interpolator,
+                resample: resampler };
 
   function setup(root) {
     if (root.dataset.ready) return;

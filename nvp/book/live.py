@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import html
 import json
+import math
 from typing import Any
 
 import torch
@@ -24,7 +25,7 @@ import torch
 from ..loss import bits_per_dim
 from ..model import RealNVP
 
-TOOLS = ("sampler", "draw", "interpolate")
+TOOLS = ("sampler", "draw", "interpolate", "resample")
 SCRIPT = "../_static/nvp-live.js"  # relative to a page in book/
 
 
@@ -40,6 +41,18 @@ def score_digits(model: RealNVP, x: torch.Tensor, batch: int = 100) -> torch.Ten
     return torch.cat(out)
 
 
+def scale_map(num_scales: int, shape: tuple[int, int, int] = (1, 28, 28)) -> list[int]:
+    """For each entry of the image-shaped code ``z`` (row-major), the scale whose code holds it
+    (0: factored out after the first scale, …; :func:`nvp.training.export.scale_codes`)."""
+    from ..training.export import scale_codes
+
+    index = torch.arange(math.prod(shape), dtype=torch.float64).view(1, *shape)
+    out = torch.empty(math.prod(shape), dtype=torch.long)
+    for k, code in enumerate(scale_codes(index, num_scales)):
+        out[code.flatten().long()] = k
+    return out.tolist()
+
+
 def _digits(x: torch.Tensor) -> list[list[int]]:
     """Images ``(N, 1, H, W)`` in [0, 1] as lists of 8-bit values (row-major)."""
     return (x * 255).round().to(torch.int64).flatten(1).tolist()
@@ -47,11 +60,12 @@ def _digits(x: torch.Tensor) -> list[list[int]]:
 
 def live_tool(kind: str, digits: torch.Tensor | None = None,
               labels: list[int] | None = None, scores: torch.Tensor | None = None) -> Any:
-    """The HTML of one browser tool (``"sampler"``, ``"draw"`` or ``"interpolate"``).
+    """The HTML of one browser tool (``"sampler"``, ``"draw"``, ``"interpolate"`` or
+    ``"resample"``: keep one scale's code of a digit, redraw the other's).
 
     Args:
         kind: which tool.
-        digits: a few test digits ``(N, 1, 28, 28)`` to start from (``draw``, ``interpolate``).
+        digits: a few test digits ``(N, 1, 28, 28)`` to start from (all but the sampler).
         labels: their classes, shown on their buttons.
         scores: the test digits' bits/dim from :func:`score_digits` (``draw``: the histogram and
             the percentile of a drawing).
@@ -61,11 +75,13 @@ def live_tool(kind: str, digits: torch.Tensor | None = None,
     if kind not in TOOLS:
         raise ValueError(f"kind must be one of {TOOLS}, got {kind!r}")
     config: dict[str, Any] = {}
-    if kind in ("draw", "interpolate"):
+    if kind != "sampler":
         if digits is None or digits.dim() != 4 or digits.shape[1:] != (1, 28, 28):
             raise ValueError(f"the {kind} tool needs digits of shape (N, 1, 28, 28)")
         config["digits"] = _digits(digits)
         config["labels"] = [int(v) for v in labels] if labels is not None else []
+    if kind == "resample":
+        config["scale_map"] = scale_map(2)
     if kind == "draw":
         if scores is None or scores.dim() != 1:
             raise ValueError("the draw tool needs the test digits' scores, shape (N,)")

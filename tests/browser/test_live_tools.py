@@ -24,7 +24,7 @@ from harness import js, load_page
 import nvp
 
 PAGE = "book/playground"
-TOOLS = ("sampler", "draw", "interpolate")
+TOOLS = ("sampler", "draw", "interpolate", "resample")
 LOAD_MS = max(90_000, TIMEOUT_S * 3000)  # the runtime and 12 MB of graphs on a busy machine
 
 
@@ -123,6 +123,8 @@ def test_drawn_digit_is_scored_like_nvp(playground: Any, model: nvp.RealNVP) -> 
     ("sampler", ".nvp-temperature", 0.3),
     ("draw", "button.nvp-digit", None),
     ("interpolate", ".nvp-t", 0.9),
+    ("resample", "button.nvp-new", None),
+    ("resample", ".nvp-which", 1),
 ])
 def test_every_tool_responds(playground: Any, tool: str, selector: str, value: Any) -> None:
     tab, _, _ = playground
@@ -137,6 +139,22 @@ def test_every_tool_responds(playground: Any, tool: str, selector: str, value: A
             break
         tab.wait_for_timeout(100)
     assert now["pictures"] != before["pictures"], f"{tool}: {selector} changed no picture"
+
+
+def test_resampled_scale_keeps_the_other(playground: Any, model: nvp.RealNVP) -> None:
+    from nvp.book.live import scale_map
+
+    tab, _, _ = playground
+    assert tab.evaluate(js("live_set"), ["resample", ".nvp-which", 0])
+    now = wait_result(tab, "resample", "r.scale === 0")
+    z = torch.tensor(now["result"]["z"]).view(7, 1, 28, 28)
+    kept = torch.tensor(scale_map(2)).view(1, 1, 28, 28) == 1
+    assert torch.equal(z[:, kept[0]], z[:1, kept[0]].expand(7, -1))  # scale 1 kept
+    assert (z[1:, ~kept[0]] - z[:1, ~kept[0]]).abs().max() > 0.1  # scale 0 redrawn
+    with torch.no_grad():
+        x, _ = model(z, reverse=True)
+    shown = torch.tensor(now["result"]["x"]).view(7, 1, 28, 28)
+    assert (shown - x).abs().max().item() <= 1e-3
 
 
 def test_no_errors_and_nothing_leaves_loopback(playground: Any) -> None:
