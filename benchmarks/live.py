@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT / "tests" / "browser"))
 from harness import CHROMIUM_ARGS, chromium_path, serve  # noqa: E402
 
 import nvp  # noqa: E402
+from nvp.data import load_dataset  # noqa: E402
 
 
 def median_ms(f, rounds: int) -> float:
@@ -47,7 +48,7 @@ def python_side(rounds: int, onnx_dir: Path) -> dict[str, float]:
     torch.set_num_threads(1)
     model = nvp.pretrained("mnist5k")
     z = 0.7 * torch.randn(16, 1, 28, 28)
-    x = nvp.data.load_dataset("mnist5k", "test")[:1]
+    x = load_dataset("mnist5k", "test")[:1]
     half = torch.full_like(x, 0.5)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
