@@ -198,7 +198,7 @@
                                "(a " + config.labels[k] + ")" : k) }, row);
       b.addEventListener("click", function () { setPixels(d); });
     });
-    var ctx = pad.getContext("2d");
+    var ctx = pad.getContext("2d", { willReadFrequently: true });
     var small = document.createElement("canvas"); small.width = small.height = SIDE;
     var sctx = small.getContext("2d", { willReadFrequently: true });
     var scores = (config.scores || []).slice().sort(function (a, b) { return a - b; });
@@ -215,11 +215,18 @@
       ctx.drawImage(small, 0, 0, 280, 280);
       schedule();
     }
-    function pixels() {  // the 28×28 image the model scores: k/255
-      sctx.imageSmoothingEnabled = true; sctx.imageSmoothingQuality = "high";
-      sctx.drawImage(pad, 0, 0, SIDE, SIDE);
-      var data = sctx.getImageData(0, 0, SIDE, SIDE).data, x = new Float32Array(D);
-      for (var i = 0; i < D; i++) x[i] = data[4 * i] / 255;
+    function pixels() {  // the 28×28 image the model scores, k/255: the mean of each 10×10
+      // block of the pad (a loaded test digit, drawn as uniform blocks, comes back exactly)
+      var data = ctx.getImageData(0, 0, 280, 280).data, x = new Float32Array(D);
+      for (var r = 0; r < SIDE; r++) {
+        for (var c = 0; c < SIDE; c++) {
+          var sum = 0;
+          for (var dy = 0; dy < 10; dy++) {
+            for (var dx = 0; dx < 10; dx++) sum += data[4 * ((10 * r + dy) * 280 + 10 * c + dx)];
+          }
+          x[r * SIDE + c] = Math.round(sum / 100) / 255;
+        }
+      }
       return x;
     }
     function drawHist(value) {

@@ -117,6 +117,15 @@ def test_drawn_digit_is_scored_like_nvp(playground: Any, model: nvp.RealNVP) -> 
     assert abs(printed - blank["result"]["bpd"]) > 0.05  # the strokes changed the score
     assert now["pictures"] != blank["pictures"]
     assert re.search(r"\d+% of the 500 test digits score at most this", now["text"])
+    # a test digit loaded from its button scores what the histogram holds for it
+    config = tab.evaluate("() => JSON.parse(document.querySelector("
+                          "'.nvp-live[data-tool=draw]').dataset.config)")
+    root.locator("button.nvp-digit").nth(2).click()
+    digit = wait_result(tab, "draw", f"r.pixels.every((v, i) => "
+                        f"Math.abs(255 * v - {config['digits'][2]}[i]) < 0.01)")
+    want = torch.tensor(config["digits"][2], dtype=torch.float32) / 255
+    assert torch.equal(torch.tensor(digit["result"]["pixels"]), want)
+    assert abs(digit["result"]["bpd"] - config["scores"][2]) <= 1e-3
 
 
 @pytest.mark.parametrize("tool, selector, value", [
