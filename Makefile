@@ -7,7 +7,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export OMP_NUM_THREADS ?= 1
 
-.PHONY: book test test-other-kernels browser-test lint-workflows clean
+.PHONY: book test test-other-kernels browser-test lint-workflows clean serve
 
 $(VENV)/.installed: requirements.txt pyproject.toml
 	python3 -m venv $(VENV)
@@ -28,7 +28,7 @@ test: $(VENV)/.installed
 # without AVX-512 these are its own kernels; there `ATEN_CPU_CAPABILITY=default` differs.
 SENSITIVE := tests/test_flows.py tests/test_vardeq.py tests/test_model.py tests/test_perf_paths.py \
 	tests/test_distributed.py tests/test_train.py tests/test_pretrained.py tests/test_conditional.py \
-	tests/test_classifier.py
+	tests/test_classifier.py tests/test_export.py
 test-other-kernels: $(VENV)/.installed
 	ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 $(BIN)/pytest $(SENSITIVE)
 
@@ -42,3 +42,7 @@ lint-workflows: $(VENV)/.installed
 
 clean:
 	rm -rf _build
+
+# The built book over HTTP on http://127.0.0.1:8000 (the live tools cannot load from file://).
+serve:
+	$(BIN)/python -m http.server --directory _build/html --bind 127.0.0.1 8000

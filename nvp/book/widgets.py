@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import os
 import uuid
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -154,14 +155,60 @@ def frames_slider(
     return widgets.VBox([row, images])
 
 
-def live_figure(draw: Callable[..., Figure | None], **controls: widgets.ValueWidget) -> widgets.Box:
+def _static_values(control: widgets.ValueWidget, most: int = 21) -> list[Any]:
+    """The values a precomputed version of ``control`` steps through (at most ``most``)."""
+    options = getattr(control, "options", None)
+    if options is not None:
+        return [o[1] if isinstance(o, tuple) else o for o in options][:most]
+    lo, hi, step = control.min, control.max, control.step or 1
+    n = int(round((hi - lo) / step)) + 1
+    stride = max(1, -(-(n - 1) // (most - 1)))  # ceil: at most `most` values
+    values = [lo + k * step for k in range(0, n, stride)]
+    if isinstance(control.value, int) and not isinstance(control.value, bool):
+        values = [int(round(v)) for v in values]
+    else:
+        values = [round(v, 6) for v in values]
+    if control.value not in values:
+        values = sorted({*values, control.value})
+    return values
+
+
+def _static_figure(draw: Callable[..., Figure | None],
+                   controls: dict[str, widgets.ValueWidget], static: str) -> Any:
+    """What :func:`live_figure` shows in the static HTML: precomputed frames along the first
+    control (the others at their values), or, with ``static="note"``, one line saying where the
+    same experiment runs live."""
+    from IPython.display import HTML
+
+    if static == "note":
+        return HTML('<p class="nvp-kernel-note"><em>This kernel version runs in Jupyter or '
+                    "Colab; on this page, use the version above.</em></p>")
+    (name, first), *rest = controls.items()
+    fixed = {n: c.value for n, c in rest}
+    values = _static_values(first)
+    frames = []
+    for v in values:
+        fig = draw(**{name: v, **fixed})
+        frames.append(fig_to_png(fig if isinstance(fig, Figure) else plt.gcf()))
+    held = "".join(f"; {c.description} = {c.value}" for _, c in rest)
+    labels = [f"{v}{held}" for v in values]
+    return frames_slider(frames, first.description, labels=labels, play=False,
+                         start=values.index(first.value))
+
+
+def live_figure(draw: Callable[..., Figure | None], static: str = "frames",
+                **controls: widgets.ValueWidget) -> Any:
     """A kernel-backed interactive figure: ``draw(**values)`` re-runs whenever a control moves.
 
     Like ``ipywidgets.interact``, but the picture is an ``Image`` widget updated in place rather
     than an ``Output`` widget: executing ``interact`` headless (nbclient, which the book build and
     nbval use) can hang on output-widget messages (jupyter/nbclient#312). ``draw`` makes a
     matplotlib figure (returned, or left as the current figure) and must not call ``plt.show()``.
-    It needs a kernel (Colab, Jupyter): in the static HTML the first picture stays.
+    It needs a kernel (Colab, Jupyter). When the book is built (``NVP_STATIC_HTML=1``, set by the
+    ``nvp_onnx`` Sphinx extension) there is none, and sliders that move nothing would mislead:
+    ``static="frames"`` (default) then precomputes frames along the first control, the others held
+    at their values (a :func:`frames_slider`, at most 21 frames); ``static="note"`` shows one line
+    instead, where the page has a browser version of the same experiment.
 
     Every control needs a non-empty ``description`` saying what it changes (``ValueError``
     otherwise, naming the control); it is shown in full (``description_width="initial"``).
@@ -172,6 +219,10 @@ def live_figure(draw: Callable[..., Figure | None], **controls: widgets.ValueWid
         _require_label(getattr(control, "description", None),
                        f"live_figure control {name!r} ({type(control).__name__})")
         _show_label_in_full(control)
+    if static not in ("frames", "note"):
+        raise ValueError(f"static must be 'frames' or 'note', got {static!r}")
+    if os.environ.get("NVP_STATIC_HTML"):
+        return _static_figure(draw, controls, static)
 
     def render() -> bytes:
         fig = draw(**{name: c.value for name, c in controls.items()})

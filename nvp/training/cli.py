@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--label", type=int, default=None,
                    help="the class to sample (class-conditional checkpoints)")
     s.add_argument("--device", default=None)
+
+    x = sub.add_parser("export", help="write the model as ONNX: encode.onnx, decode.onnx")
+    x.add_argument("--checkpoint", required=True)
+    x.add_argument("--out", required=True, help="folder for the two graphs and manifest.json")
+    x.add_argument("--opset", type=int, default=18, help="ONNX opset, 18 to 21")
+    x.set_defaults(device=None)  # export runs on the CPU
     return p
 
 
@@ -112,6 +118,11 @@ def main(argv: list[str] | None = None) -> int:
                       f"(-log p(x|y)), {r['marginal_bpd']:.4f} marginal (-log p(x));\n"
                       f"the label is worth {r['label_bits']:.1f} bits per image; classifier "
                       f"argmax_y p(x|y): {100 * r['accuracy']:.1f}% correct")
+        elif args.command == "export":
+            from .export import export_checkpoint  # needs nvp[export]
+
+            paths = export_checkpoint(args.checkpoint, args.out, opset=args.opset)
+            print("wrote " + ", ".join(str(p) for p in paths.values()))
         else:
             model = model_from_checkpoint(load_checkpoint(args.checkpoint)).to(device)
             if args.label is not None and not 0 <= args.label < model.num_classes:
