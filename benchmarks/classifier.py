@@ -21,7 +21,7 @@ import time
 import torch
 
 import nvp
-from nvp.book.classifier import predict_proba, train_classifier
+from nvp.book.classifier import fit_feature_gaussians, predict_proba, train_classifier
 from nvp.training import Config, load_data
 from nvp.training.checkpoint import save_checkpoint
 from nvp.training.evaluate import class_log_likelihoods, image_bits_per_dim
@@ -57,8 +57,9 @@ def main() -> None:
     record.update(test=calibration(cnn_proba, test[1]), classify_seconds=cnn_seconds,
                   params=sum(p.numel() for p in cnn.parameters()))
     if args.write_weights:
-        save_checkpoint({"model": cnn.state_dict(), "record": record},
-                        "nvp/weights/mnist5k_cnn.pt")
+        gaussians = fit_feature_gaussians(cnn).state()  # what recognisable() compares with
+        save_checkpoint({"model": cnn.state_dict(), "record": record,
+                         "feature_gaussians": gaussians}, "nvp/weights/mnist5k_cnn.pt")
 
     flow = nvp.pretrained("mnist5k-cond")
     start = time.perf_counter()

@@ -2,9 +2,12 @@
 
 * Exercises: every ``**Exercise N.K.**`` has a hint or a worked solution carrying its own number,
   ``N.K``, robust to Markdown renumbering lists; every hint and solution points at an exercise
-  that exists; every exercise can be checked, by a worked solution (a collapsed code cell the
-  book build executes, right after its ``**Solution N.K.**`` marker) or by a check the reader
+  that exists; every exercise can be checked, by a worked solution (its code cell, which the
+  book build executes, right after its ``**Solution N.K.**`` cell) or by a check the reader
   calls (``check_flow``).
+* Solutions fold whole: the reasoning in prose inside ``<details class="solution">`` (it folds in
+  Jupyter, Colab and the HTML), its code cell tagged ``solution`` and hidden in Jupyter; the build
+  moves that cell inside the fold (``book/_ext/nvp_solutions.py``). Hints fold the same way.
 * Code cells fit the page: a code block holds 77 characters at a 1280 px window.
 * Every chapter ends with a summary before its exercises.
 """
@@ -22,7 +25,7 @@ from nvp.book.show import WIDTH
 BOOK = Path(__file__).parents[1] / "book"
 CHAPTERS = sorted(BOOK.glob("[0-9][0-9]_*.ipynb"))
 MARK = re.compile(r"\*\*(Exercise|Hint|Solution) (\d+)\.(\d+)\b")
-COLLAPSED = {"hide-cell", "hide-input"}
+FOLD = {"Hint": '<details class="hint">', "Solution": '<details class="solution">'}
 
 
 def cells(path: Path) -> list[dict]:
@@ -76,8 +79,26 @@ def test_every_exercise_can_be_checked(path):
             nxt = all_cells[j + 1] if j + 1 < len(all_cells) else None
             assert nxt is not None and nxt["cell_type"] == "code", \
                 f"solution {ex}: the cell after its marker must be the code that solves it"
-            tags = set(nxt.get("metadata", {}).get("tags", []))
-            assert tags & COLLAPSED, f"solution {ex}: its code cell must be collapsed ({COLLAPSED})"
+            meta = nxt.get("metadata", {})
+            assert "solution" in meta.get("tags", []), f"solution {ex}: tag its code 'solution'"
+            assert meta.get("jupyter", {}).get("source_hidden"), \
+                f"solution {ex}: its code must be folded in Jupyter too (jupyter.source_hidden)"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_hints_and_solutions_fold_whole_with_their_reasoning(path):
+    all_cells, found = cells(path), marks(path)
+    for kind in ("Hint", "Solution"):
+        for ex, where in found[kind].items():
+            for j in where:
+                src = text(all_cells[j]).strip()
+                assert src.startswith(FOLD[kind]) and src.endswith("</details>"), (
+                    f"{kind.lower()} {ex}: one Markdown cell, {FOLD[kind]} ... </details>")
+                assert f"<summary>{kind} {ex}</summary>" in src, f"{kind.lower()} {ex}: summary"
+                assert src.count("<details") == 1, f"{kind.lower()} {ex}: one fold per cell"
+                words = src.split(f"**{kind} {ex}.**", 1)[1].split()
+                least = 12 if kind == "Solution" else 5
+                assert len(words) >= least, f"{kind.lower()} {ex}: say the reasoning in prose"
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)

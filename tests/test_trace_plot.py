@@ -12,7 +12,7 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import nvp  # noqa: E402
-from nvp.book import plot, plot2d  # noqa: E402
+from nvp.book import plot, plot1d, plot2d  # noqa: E402
 from nvp.book.table import Table  # noqa: E402
 from nvp.book.trace import (  # noqa: E402
     count_macs,
@@ -194,7 +194,7 @@ def test_make_grid_tiles_and_saves(tmp_path):
 
 
 def test_curve_draws_the_running_mean_of_curves_smooth():
-    ax = plot2d.curve([1.0, 3.0, 5.0, 7.0], window=2)
+    ax = plot1d.curve([1.0, 3.0, 5.0, 7.0], window=2)
     raw, mean = ax.lines
     assert list(raw.get_ydata()) == [1.0, 3.0, 5.0, 7.0]
     assert list(mean.get_ydata()) == [1.0, 2.0, 4.0, 6.0]

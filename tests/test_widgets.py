@@ -103,7 +103,7 @@ def test_html_fallback_labels_its_range_input(monkeypatch):
 
 def test_only_the_widgets_module_imports_ipywidgets():
     code = ("import sys, nvp, nvp.book\n"
-            "from nvp.book import curves, explore, plot, plot2d, table, toy, trace\n"
+            "from nvp.book import curves, explore, plot, plot1d, plot2d, table, toy, trace\n"
             "assert 'ipywidgets' not in sys.modules, 'imported ipywidgets'\n"
             "import nvp.book.widgets\n"
             "assert 'ipywidgets' in sys.modules\n")

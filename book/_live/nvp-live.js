@@ -266,7 +266,7 @@
       var shapes = m.manifest.encode.code_shapes;
       shapes.forEach(function (s, k) {
         var box = el("span", { "class": "nvp-code" }, codes);
-        el("span", { text: "scale " + k + ": " }, box);
+        el("span", { text: "scale " + (k + 1) + ": " }, box);
         var data = out["z" + k].data;
         for (var c = 0; c < s[0]; c++) {
           paint(pixelCanvas(box), data, c * s[1] * s[2], s[1], s[2], -3, 3);
@@ -376,8 +376,8 @@
     var label2 = el("label", {}, row);
     label2.appendChild(document.createTextNode("redraw "));
     var which = el("select", { "aria-label": "redraw", "class": "nvp-which" }, label2);
-    el("option", { value: "0", text: "fine (scale 0)" }, which);
-    el("option", { value: "1", text: "coarse (scale 1)" }, which);
+    el("option", { value: "0", text: "fine (scale 1)" }, which);
+    el("option", { value: "1", text: "coarse (scale 2)" }, which);
     var label3 = el("label", {}, row);
     label3.appendChild(document.createTextNode("temperature T "));
     var temp = el("input", { type: "range", min: "0", max: "1.2", step: "0.05", value: "0.7",

@@ -11,6 +11,7 @@ on the same validation digits (``benchmarks/classifier.py``); the shipped weight
 from __future__ import annotations
 
 import time
+import weakref
 from importlib import resources
 
 import torch
@@ -88,4 +89,88 @@ def pretrained_classifier() -> tuple[DigitCNN, dict]:
         ckpt = torch.load(f, weights_only=True)
     model = DigitCNN()
     model.load_state_dict(ckpt["model"])
+    if "feature_gaussians" in ckpt:
+        _GAUSSIANS[model] = FeatureGaussians(**ckpt["feature_gaussians"])
     return model.eval(), ckpt["record"]
+
+
+#: The CNN's confidence at and above which a sample counts as a recognisable digit.
+RECOGNISABLE = 0.9
+#: The share of real (validation) digits whose features count as typical.
+TYPICAL = 0.99
+
+
+@torch.no_grad()
+def pooled_features(model: DigitCNN, x: torch.Tensor) -> torch.Tensor:
+    """The CNN's last features, averaged over the 7x7 positions: ``(N, 64)`` float64."""
+    with eval_mode(model):
+        f = model.features(x - 0.5)  # (N, 64, 7, 7)
+    return f.mean(dim=(2, 3)).double()  # (N, 64)
+
+
+class FeatureGaussians:
+    """One Gaussian per class on the CNN's pooled features, with a shared covariance (the
+    Mahalanobis detector of Lee et al., 2018): ``d(x) = min_k (f - mu_k)^T S^-1 (f - mu_k)``.
+    ``limit`` is the ``TYPICAL`` quantile of ``d`` on held-out real digits: an image beyond it
+    has features no digit has, however confident the softmax is (uniform noise, a sample from
+    a flow's outer shell at high temperature)."""
+
+    def __init__(self, means: torch.Tensor, precision: torch.Tensor, limit: float) -> None:
+        self.means, self.precision, self.limit = means, precision, float(limit)
+
+    @classmethod
+    def fit(cls, model: DigitCNN, train: tuple[torch.Tensor, torch.Tensor],
+            valid: torch.Tensor, quantile: float = TYPICAL) -> FeatureGaussians:
+        """Class means and shared covariance on ``train`` = (images, labels); ``limit`` from
+        the held-out images ``valid``."""
+        f, y = pooled_features(model, train[0]), train[1]
+        means = torch.stack([f[y == k].mean(0) for k in range(10)])  # (10, 64)
+        centred = f - means[y]
+        cov = centred.T @ centred / len(f)  # (64, 64)
+        cov += 1e-3 * cov.diagonal().mean() * torch.eye(len(cov), dtype=cov.dtype)
+        fitted = cls(means, torch.linalg.inv(cov), 0.0)
+        fitted.limit = float(torch.quantile(fitted.distance(model, valid), quantile))
+        return fitted
+
+    def state(self) -> dict[str, torch.Tensor | float]:
+        return {"means": self.means, "precision": self.precision, "limit": self.limit}
+
+    def distance(self, model: DigitCNN, x: torch.Tensor) -> torch.Tensor:
+        """``(N,)`` squared Mahalanobis distance to the nearest class mean."""
+        d = pooled_features(model, x)[:, None, :] - self.means[None]  # (N, 10, 64)
+        return torch.einsum("nkd,de,nke->nk", d, self.precision, d).min(dim=1).values
+
+
+_GAUSSIANS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def fit_feature_gaussians(model: DigitCNN) -> FeatureGaussians:
+    """``FeatureGaussians`` of ``model`` fitted on the embedded MNIST-5k training digits, its
+    limit set on the validation digits (about 2.5 s on one core)."""
+    from ..training import Config, load_data
+
+    train = load_data(Config(), "train", labels=True)
+    return FeatureGaussians.fit(model, train, load_data(Config(), "valid"))
+
+
+def feature_gaussians(model: DigitCNN) -> FeatureGaussians:
+    """The ``FeatureGaussians`` of ``model``: shipped with the pretrained CNN (fitted when it
+    was written, ``tests/test_classifier.py`` refits them), else fitted once per model."""
+    if model not in _GAUSSIANS:
+        _GAUSSIANS[model] = fit_feature_gaussians(model)
+    return _GAUSSIANS[model]
+
+
+def recognisable(
+    model: DigitCNN, x: torch.Tensor, threshold: float = RECOGNISABLE
+) -> torch.Tensor:
+    """Which images are recognisable digits, ``(N,)`` bool: the CNN names them with probability
+    ``>= threshold`` AND their features are typical of real digits (``feature_gaussians``).
+    The count behind "k of n samples are recognisable digits", a reader's judgement made
+    repeatable. Confidence alone is not enough: a softmax is confident on uniform noise.
+    ``x`` is ``(N, 1, 28, 28)`` in [0, 1]; round samples to the 8-bit grid first."""
+    if not 0.0 < threshold <= 1.0:
+        raise ValueError(f"threshold must be in (0, 1], got {threshold}")
+    confident = predict_proba(model, x).max(dim=1).values >= threshold
+    gaussians = feature_gaussians(model)
+    return confident & (gaussians.distance(model, x) <= gaussians.limit)

@@ -56,10 +56,11 @@ def draw_curves(
     ax = fig.add_subplot(1, 1, 1)
     steps = np.arange(1, len(step_bpd) + 1)
     if len(step_bpd):
-        window = max(1, min(50, len(step_bpd) // 15))  # about a fifteenth of the run
+        # about a fifteenth of the run, and at least 2 steps (a "mean" of 1 is the raw curve)
+        window = max(2, min(50, len(step_bpd) // 15))
         ax.plot(steps, step_bpd, color="#9ecae1", lw=0.8, label="mini-batch")
         ax.plot(steps, smooth(step_bpd, window), color="#08519c", lw=1.5,
-                label=f"mini-batch (mean of {window})")
+                label=f"running mean of {window} steps")
     if epoch_heldout_bpd or epoch_train_bpd:
         spe = steps_per_epoch or (len(step_bpd) / max(len(epoch_heldout_bpd), 1))
         for vals, style, label in ((epoch_train_bpd, "s--", "train (epoch mean)"),

@@ -176,7 +176,7 @@ def draw_model(model: RealNVP, image_shape: Sequence[int], title: str = "") -> F
     _draw_arrows(ax, boxes, w, h)
     for k in range(ncols):  # a heading above each column
         top = min((b for b in boxes if b.col == k), key=lambda b: b.row)
-        ax.text(k * COL_W, -top.row * ROW_H + 0.5, f"scale {k}", ha="center",
+        ax.text(k * COL_W, -top.row * ROW_H + 0.5, f"scale {k + 1}", ha="center",
                 fontsize=9.5, fontweight="bold")
     ax.set_xlim(-COL_W / 2, COL_W * (ncols - 0.5))
     ax.set_ylim(-(nrows - 0.4) * ROW_H, 1.2)

@@ -156,6 +156,7 @@ def resample_scales(
     n: int = 1,
     temperature: float = 1.0,
     generator: torch.Generator | None = None,
+    levels: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Keep the latents of images ``x`` but those of ``scales``, which are
     redrawn ``n`` times: :func:`sample_x_tilde` (one draw per image), encode,
@@ -166,6 +167,8 @@ def resample_scales(
         x: images ``(B, C, H, W)`` in ``[0, 1]``.
         scales: indices in ``0 … num_scales − 1`` to resample (none: a
             plain reconstruction).
+        levels: :func:`nvp.book.trace.latent_scales` of ``model`` for this
+            image shape, if already computed (it is found again otherwise).
 
     Returns:
         ``(B, n, C, H, W)``: ``n`` variations of every image.
@@ -174,7 +177,8 @@ def resample_scales(
     if any(not 0 <= s < model.num_scales for s in scales):
         raise ValueError(f"scales must be in 0..{model.num_scales - 1}, "
                          f"got {scales}")
-    levels = latent_scales(model, x.shape[1:])  # (C, H, W)
+    if levels is None:
+        levels = latent_scales(model, x.shape[1:])  # (C, H, W)
     z = encode(model, sample_x_tilde(model, x, generator))  # (B, C, H, W)
     z = resample_latents(z, levels, scales, n, temperature, generator)
     out = decode(model, z.flatten(0, 1))  # (B·n, C, H, W)

@@ -278,17 +278,43 @@ def plot_jacobian(
 
 
 def plot_latent_scales(
-    levels: ArrayLike, title: str | None = None, size: float = 3.0
+    levels: ArrayLike, title: str | None = None, size: float = 3.0,
+    names: Sequence[str] | None = None,
 ) -> Figure:
-    """Map ``(C, H, W)`` (or ``(H, W)``) of integers: the scale each entry of ``z`` comes from."""
+    """Map ``(C, H, W)`` (or ``(H, W)``) of integers: the scale each entry of ``z`` comes from.
+
+    ``names``: the legend's name for each value ``k`` (default ``"scale k"``), followed by how
+    many entries have it. Each entry is a square of a whole number of pixels (about ``size``
+    inches per channel at the figure's dpi): a checkerboard drawn at a fractional zoom would
+    show moiré, its squares alternately one pixel wider and narrower.
+    """
     a = _chw(levels).astype(int)  # (C, H, W)
+    c, h, w = a.shape
     n = int(a.max()) + 1
     cmap = mcolors.ListedColormap(SCALE_COLORS[:n] if n <= len(SCALE_COLORS) else
                           plt.get_cmap("tab10").colors[:n])
-    titles = [f"channel {ch}" for ch in range(len(a))] if len(a) > 1 else None
-    fig = image_grid(a, titles, cmap=cmap, vmin=-0.5, vmax=n - 0.5, size=size, suptitle=title)
-    handles = [Patch(facecolor=cmap(k), label=f"scale {k}: {(a == k).sum()} of {a.size}")
+    names = [f"scale {k}" for k in range(n)] if names is None else list(names)
+    dpi = plt.rcParams["figure.dpi"]
+    # the layout in whole pixels: panels, gaps, room for titles above and the legend right
+    gap, pad, legend = round(0.25 * dpi), round(0.05 * dpi), round(2.4 * dpi)
+    # pixels per entry, a whole number; at most 6.8 in wide, so the page does not rescale it
+    room = (round(6.8 * dpi) - legend - (c - 1) * gap - 2 * pad) // c
+    zoom = max(1, min(round(size * dpi / max(h, w)), room // w))
+    pw, ph = zoom * w, zoom * h
+    top = pad + (round(0.3 * dpi) if c > 1 else 0) + (round(0.35 * dpi) if title else 0)
+    panels = c * pw + (c - 1) * gap
+    fw, fh = pad + panels + legend, top + ph + pad
+    fig = plt.figure(figsize=(fw / dpi, fh / dpi), dpi=dpi)
+    for ch in range(c):
+        ax = fig.add_axes(((pad + ch * (pw + gap)) / fw, pad / fh, pw / fw, ph / fh))
+        ax.imshow(a[ch], cmap=cmap, vmin=-0.5, vmax=n - 0.5, interpolation="nearest")
+        ax.set(xticks=[], yticks=[])
+        if c > 1:
+            ax.set_title(f"channel {ch}", fontsize=9)
+    if title:
+        fig.suptitle(title, x=(pad + panels / 2) / fw, y=1 - pad / fh, va="top")
+    handles = [Patch(facecolor=cmap(k), label=f"{names[k]}: {(a == k).sum()} of {a.size}")
                for k in range(n)]
-    fig.legend(handles=handles, loc="outside right center", fontsize=8, frameon=False)
-    fig.set_size_inches(fig.get_figwidth() + 1.6, fig.get_figheight())  # room for the legend
+    fig.legend(handles=handles, loc="center left", fontsize=8, frameon=False,
+               bbox_to_anchor=((2 * pad + panels) / fw, (pad + ph / 2) / fh))
     return fig

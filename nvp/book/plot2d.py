@@ -1,5 +1,5 @@
-"""Figures in the plane and on the line: the 2-D toy flow and the 1-D/pixel pictures of
-chapters 1–2, and a coupling acting on a cloud of 2-D points (chapter 3); one function per kind.
+"""Figures in the plane: the 2-D toy flow of chapter 1 and a coupling acting on a cloud of 2-D
+points (chapter 3); one function per kind (figures on the line: :mod:`nvp.book.plot1d`).
 
 Every function draws on an ``Axes`` you pass (or makes its own figure) and returns it, so a
 notebook cell is one call. Densities are drawn as ``exp(log p)`` on a regular grid::
@@ -18,8 +18,6 @@ from matplotlib.axes import Axes
 from matplotlib.colors import LogNorm
 from matplotlib.figure import Figure
 
-from ..preprocess import Logit
-from .curves import smooth
 from .toy import ToyFlow
 
 Map2D = Callable[[torch.Tensor], torch.Tensor]  # (N, 2) -> (N, 2)
@@ -32,12 +30,18 @@ def _axes(ax: Axes | None, size: tuple[float, float] = (4.0, 4.0)) -> Axes:
     return plt.subplots(figsize=size)[1] if ax is None else ax
 
 
-def _square(ax: Axes, lim: float) -> None:
+def _square(ax: Axes, lim: float, labels: tuple[str, str] | None = None) -> None:
+    """A square view on ``[−lim, lim]²``: bare, or with ticks and the axis ``labels``."""
     ax.set_xlim(-lim, lim)
     ax.set_ylim(-lim, lim)
     ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
+    if labels is None:
+        ax.set_xticks([])
+        ax.set_yticks([])
+    else:
+        ax.set_xlabel(labels[0])
+        ax.set_ylabel(labels[1])
+        ax.tick_params(labelsize=8)
 
 
 def scatter(
@@ -73,27 +77,70 @@ def density(
     log_prob: Map2D, ax: Axes | None = None, title: str = "", lim: float = 2.5, n: int = 200
 ) -> Axes:
     """Heat map of a 2-D density given by its log-density function."""
-    ax = _axes(ax)
     _, _, dens, _ = density_grid(log_prob, lim, n)
-    ax.imshow(dens, origin="lower", extent=(-lim, lim, -lim, lim), cmap="magma")
+    return show_density(dens, ax, lim, title)
+
+
+def show_density(
+    dens: np.ndarray, ax: Axes | None = None, lim: float = 2.5, title: str = "",
+    decades: float | None = None,
+) -> Axes:
+    """Heat map of a density already on a grid (``density_grid``'s third output).
+
+    ``decades``: a logarithmic colour scale from ``peak · 10^−decades`` (black, as is anything
+    lower) to the peak, with a colour bar; ``None``: a linear scale.
+    """
+    ax = _axes(ax)
+    norm = None
+    if decades is not None:
+        peak = float(dens.max())
+        norm = LogNorm(vmin=peak * 10.0 ** -decades, vmax=peak, clip=True)
+    im = ax.imshow(dens, origin="lower", extent=(-lim, lim, -lim, lim), cmap="magma",
+                   norm=norm)
+    if decades is not None:
+        ax.figure.colorbar(im, ax=ax, fraction=0.046, pad=0.03)
     _square(ax, lim)
     ax.set_title(title)
     return ax
+
+
+def grid_lines(
+    lim: float = 2.5, lines: int = 17, points: int = 200
+) -> tuple[list[torch.Tensor], list[torch.Tensor]]:
+    """The square grid ``warped_grid`` draws: ``(rows, columns)``, each a list of ``lines``
+    polylines ``(points, 2)`` on ``[−lim, lim]²``; a row has a fixed ``x₂``, a column a fixed
+    ``x₁``."""
+    t = torch.linspace(-lim, lim, points)
+    levels = torch.linspace(-lim, lim, lines)
+    rows = [torch.stack((t, v.expand_as(t)), 1) for v in levels]  # (points, 2) each
+    columns = [torch.stack((v.expand_as(t), t), 1) for v in levels]
+    return rows, columns
+
+
+def point_map(layer: torch.nn.Module) -> Map2D:
+    """A flow on ``(B, 2, 1, 1)`` images (e.g. a coupling) as a map of points ``(N, 2)``."""
+
+    def fn(p: torch.Tensor) -> torch.Tensor:
+        y, _ = layer(p.reshape(-1, 2, 1, 1), p.new_zeros(len(p)))  # (N, 2, 1, 1)
+        return y.reshape(-1, 2)  # (N, 2)
+
+    return fn
 
 
 @torch.no_grad()
 def warped_grid(
     fn: Map2D | None, ax: Axes | None = None, lim: float = 2.5, lines: int = 17,
     color: str = "0.4", view: float | None = None, title: str = "",
+    labels: tuple[str, str] | None = None,
 ) -> Axes:
-    """Draw the lines of a square grid on ``[−lim, lim]²`` after mapping them through ``fn``."""
+    """Draw the lines of a square grid on ``[−lim, lim]²`` (:func:`grid_lines`) after mapping
+    them through ``fn``; ``labels`` names the axes and shows ticks (default: bare)."""
     ax = _axes(ax)
-    t = torch.linspace(-lim, lim, 200)
-    for v in torch.linspace(-lim, lim, lines):
-        for pts in (torch.stack((t, v.expand_as(t)), 1), torch.stack((v.expand_as(t), t), 1)):
-            out = pts if fn is None else fn(pts)  # (200, 2)
-            ax.plot(out[:, 0].numpy(), out[:, 1].numpy(), color=color, lw=0.6)
-    _square(ax, lim if view is None else view)
+    rows, columns = grid_lines(lim, lines)
+    for pts in rows + columns:
+        out = pts if fn is None else fn(pts)  # (200, 2)
+        ax.plot(out[:, 0].numpy(), out[:, 1].numpy(), color=color, lw=0.6)
+    _square(ax, lim if view is None else view, labels)
     ax.set_title(title)
     return ax
 
@@ -105,10 +152,9 @@ def layers(
 
     Panel ``k`` shows the points and the grid after the last ``k`` couplings were inverted.
     """
-    t = torch.linspace(-grid_lim, grid_lim, 200)
-    grid = [torch.stack((t, v.expand_as(t)), 1) for v in torch.linspace(-grid_lim, grid_lim, 13)]
-    grid += [torch.stack((v.expand_as(t), t), 1) for v in torch.linspace(-grid_lim, grid_lim, 13)]
-    lines = [flow.trajectory(g, reverse=True) for g in grid]  # per line: states after each layer
+    horizontal, vertical = grid_lines(grid_lim, 13)
+    # per line: its states after each layer
+    lines = [flow.trajectory(g, reverse=True) for g in horizontal + vertical]
     points = flow.trajectory(z, reverse=True)
     n = len(points)
     rows = -(-n // cols)
@@ -139,9 +185,7 @@ def coupling_frame(
     ``|det ∂y/∂x| = exp(s)``.
     """
 
-    def fn(p: torch.Tensor) -> torch.Tensor:
-        return layer(p.view(-1, 2, 1, 1), p.new_zeros(len(p)))[0].view(-1, 2)  # (N, 2)
-
+    fn = point_map(layer)  # (N, 2) -> (N, 2)
     fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(7.5, 3.6))
     warped_grid(None, ax0, lim=lim, view=view, title="before: x")
     c = torch.linspace(-lim, lim, 60)
@@ -192,93 +236,5 @@ def coupling_points(
     axes[0].set_ylabel("2nd coordinate (kept)", fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
-    return fig
-
-
-def curve(
-    history: Sequence[float], ax: Axes | None = None, ylabel: str = "loss (nats / point)",
-    window: int = 20,
-) -> Axes:
-    """A training curve, raw (grey) and as its running mean over ``window`` steps
-    (:func:`nvp.book.curves.smooth`)."""
-    ax = _axes(ax, (5.0, 3.0))
-    ax.plot(history, color="0.8", lw=0.8)
-    ax.plot(smooth(history, window))
-    ax.set_xlabel("step")
-    ax.set_ylabel(ylabel)
-    return ax
-
-
-def density_1d(
-    x: torch.Tensor, p: torch.Tensor, samples: torch.Tensor | None = None,
-    ax: Axes | None = None, title: str = "", bins: int = 80, label: str = "density",
-) -> Axes:
-    """A 1-D density curve ``p(x)`` over a histogram of ``samples`` on the range of ``x``.
-
-    Bar heights are (samples in the bin) / (all samples · bin width), so samples outside the
-    range lower the bars instead of being renormalised away.
-    """
-    ax = _axes(ax, (4.0, 3.0))
-    lo, hi = float(x.min()), float(x.max())
-    if samples is not None:
-        s = samples.numpy()
-        ax.hist(s, bins=bins, range=(lo, hi), weights=np.full(len(s), bins / (len(s) * (hi - lo))),
-                color="0.8", label="histogram of samples")
-    ax.plot(x.numpy(), p.numpy(), color=SAMPLE_COLOR, label=label)
-    ax.set_title(title)
-    ax.legend(fontsize=8)
-    return ax
-
-
-def histograms(
-    values: Sequence[torch.Tensor], titles: Sequence[str], bins: Sequence[int],
-    ranges: Sequence[tuple[float, float] | None] | None = None,
-    logy: bool | Sequence[bool] = True, cols: int | None = None,
-) -> Figure:
-    """Histograms in a grid, e.g. of pixel values at each pre-processing stage.
-
-    ``ranges[i]`` (optional) zooms panel ``i`` into ``(lo, hi)``; ``logy`` (one flag, or one per
-    panel) puts counts on a log scale; ``cols`` panels per row (default: all in one row).
-    """
-    n = len(values)
-    ranges = [None] * n if ranges is None else ranges
-    logs = [logy] * n if isinstance(logy, bool) else logy
-    cols = n if cols is None else cols
-    rows = -(-n // cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(3.6 * cols, 2.8 * rows), squeeze=False)
-    for ax, v, t, b, r, lg in zip(axes.flat, values, titles, bins, ranges, logs, strict=False):
-        ax.hist(v.flatten().numpy(), bins=b, range=r, color=DATA_COLOR)
-        ax.set_title(t, fontsize=10)
-        if lg:
-            ax.set_yscale("log")
-    for ax in list(axes.flat)[n:]:
-        ax.axis("off")
-    fig.tight_layout()
-    return fig
-
-
-@torch.no_grad()
-def logit_frame(x_tilde: torch.Tensor, beta: float, ylim: float = 8.0) -> Figure:
-    """The logit pre-processing with data constraint ``beta`` (paper §4.1), two panels.
-
-    Left: ``y = logit(β x̃ + (1 − β)/2)`` against ``x̃``; right: the histogram of ``y`` over the
-    dequantized pixels ``x_tilde``.
-    """
-    logit = Logit(beta)
-    grid = torch.linspace(0, 1, 501, dtype=torch.float64).view(-1, 1, 1, 1)  # (501, 1, 1, 1)
-    curve = logit(grid, grid.new_zeros(len(grid)))[0].flatten()
-    y = logit(x_tilde, x_tilde.new_zeros(len(x_tilde)))[0].flatten()
-    # 6.8 in at 96 dpi: the frame fits the 684 px text column at 1280 px
-    fig, (ax0, ax1) = plt.subplots(1, 2, figsize=(6.8, 3.0))
-    ax0.plot(grid.flatten().numpy(), curve.numpy(), color=SAMPLE_COLOR)
-    ax0.set_ylim(-ylim, ylim)
-    ax0.set_xlabel("dequantized pixel x~")
-    ax0.set_ylabel("y")
-    ax0.set_title(f"beta = {beta:g}: y in [{curve.min():.2f}, {curve.max():.2f}]", fontsize=10)
-    ax1.hist(y.numpy(), bins=np.linspace(-ylim, ylim, 161), color=DATA_COLOR)
-    ax1.set_yscale("log")
-    ax1.set_xlabel("y")
-    ax1.set_title("histogram of the logits", fontsize=10)
     fig.tight_layout()
     return fig

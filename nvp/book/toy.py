@@ -11,7 +11,8 @@ toy model's log-likelihood is the change of variables formula (paper eq. 3)::
 
     log p(x) = log N(f(x); 0, I) + log|det ∂f/∂x|
 
-Also here: the two-moons data set (our own sampler) and a small training loop.
+Also here: the two-moons data set (our own sampler), the distance of points to its two
+half circles, a flood fill for density grids, and a small training loop.
 """
 
 from __future__ import annotations
@@ -44,6 +45,33 @@ def two_moons(
     points = torch.stack((x - 0.5, y - 0.25), dim=1)  # (n, 2)
     points = points + noise * torch.randn(n, 2, generator=generator)
     return points[torch.randperm(n, generator=generator)]
+
+
+def moons_distance(x: torch.Tensor, n: int = 500) -> torch.Tensor:
+    """Distance from each point ``(N, 2)`` to the two noiseless half circles that
+    :func:`two_moons` scatters its points around, shape ``(N, 2)``: column 0 to the upper moon,
+    column 1 to the lower (each circle sampled at ``n`` points)."""
+    theta = torch.linspace(0, math.pi, n, dtype=x.dtype)
+    upper = torch.stack((torch.cos(theta) - 0.5, torch.sin(theta) - 0.25), dim=1)  # (n, 2)
+    lower = torch.stack((0.5 - torch.cos(theta), 0.25 - torch.sin(theta)), dim=1)  # (n, 2)
+    return torch.stack([torch.cdist(x, arc).amin(1) for arc in (upper, lower)], dim=1)
+
+
+def connected_region(inside: torch.Tensor, start: tuple[int, int]) -> torch.Tensor:
+    """The cells of a boolean grid ``inside`` ``(H, W)`` that ``start`` reaches by steps up,
+    down, left or right through ``inside`` cells (a flood fill), as an ``(H, W)`` mask."""
+    reached = torch.zeros_like(inside)
+    reached[start] = inside[start]
+    while True:
+        grown = reached.clone()
+        grown[1:] |= reached[:-1]
+        grown[:-1] |= reached[1:]
+        grown[:, 1:] |= reached[:, :-1]
+        grown[:, :-1] |= reached[:, 1:]
+        grown &= inside
+        if torch.equal(grown, reached):
+            return reached
+        reached = grown
 
 
 def to_image(x: torch.Tensor) -> torch.Tensor:
@@ -126,7 +154,10 @@ def train_toy(
 
     Returns the loss (nats per point) after every step. Leaves ``flow`` in eval mode.
     """
-    opt = torch.optim.Adam(flow.parameters(), lr=lr)
+    # one fused kernel updates every parameter (on CPU from torch 2.4; before,
+    # foreach: a few multi-tensor kernels), not a Python loop over them
+    fast = {"fused": True} if torch.__version__ >= (2, 4) else {"foreach": True}
+    opt = torch.optim.Adam(flow.parameters(), lr=lr, **fast)
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps)
     flow.train()
     history = []

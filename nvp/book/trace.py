@@ -88,7 +88,7 @@ class TraceRow:
 
     name: str  # e.g. "coupling 2" (numbered within its scale), "squeeze"
     op: str  # "logit", "coupling", "squeeze", "unsqueeze", "squeeze_alt", "split", "merge"
-    scale: int | None  # index of the scale the step belongs to
+    scale: int | None  # index of its scale, from 0: model.scales[scale], the paper's f^(scale+1)
     in_shape: Shape
     out_shape: Shape
     mask: str = ""
@@ -131,6 +131,11 @@ class _Replay:
         return keep
 
 
+def _sup(i: int) -> str:
+    """``"⁽ⁱ⁾"``: the paper's superscript of the i-th factored-out part, ``z⁽¹⁾``, in text."""
+    return "⁽" + str(i).translate(str.maketrans("0123456789", "⁰¹²³⁴⁵⁶⁷⁸⁹")) + "⁾"
+
+
 def _merge(x: torch.Tensor, out: torch.Tensor) -> torch.Tensor:
     """Put a factored-out half back: ``unsqueeze_alt([x, out])``, ``(1, C, H, W)``."""
     return unsqueeze_alt(torch.cat((x, out), dim=1))
@@ -149,9 +154,10 @@ def _replay_scales(replay: _Replay, model: RealNVP) -> None:
             replay.step("unsqueeze", "unsqueeze", i, unsqueeze)  # (C, H, W)
         if i < last:
             replay.step("squeeze_alt", "squeeze_alt", i, squeeze_alt)  # (4C, H/2, W/2)
-            replay.step("split: factor out ½", "split", i, replay.split)  # (2C, H/2, W/2)
+            replay.step(f"split: factor out z{_sup(i + 1)}", "split", i,
+                        replay.split)  # (2C, H/2, W/2)
     for j in reversed(range(len(replay.factored))):
-        replay.step(f"merge scale {j}'s ½ back", "merge", j,
+        replay.step(f"merge: z{_sup(j + 1)} back in place", "merge", j,
                     functools.partial(_merge, out=replay.factored[j]))  # (C, H, W)
 
 
@@ -182,7 +188,8 @@ def trace(model: RealNVP, image_shape: Sequence[int]) -> list[TraceRow]:
 
 
 def latent_scales(model: RealNVP, image_shape: Sequence[int]) -> torch.Tensor:
-    """``(C, H, W)`` integer map: the last scale each entry of ``z`` passed through.
+    """``(C, H, W)`` integer map: the last scale each entry of ``z`` passed through, as its
+    index in ``model.scales`` (0 for the entries of the paper's ``z⁽¹⁾``, 1 for ``z⁽²⁾``, ...).
 
     Found empirically: perturbing the parameters of scale ``j`` changes exactly the entries of
     ``z`` that went through scale ``j``; entries factored out earlier never see it. Works on a
@@ -207,7 +214,9 @@ def latent_scales(model: RealNVP, image_shape: Sequence[int]) -> torch.Tensor:
 
 def trace_table(rows: Sequence[TraceRow]) -> Table:
     """The trace as a :class:`Table`: scale, step, shapes ``C×H×W``, mask, parameters and
-    thousands of MACs (rounded; the rows keep exact counts)."""
+    thousands of MACs (rounded; the rows keep exact counts). Scales are numbered from 1, as the
+    paper's ``f⁽ⁱ⁾`` that factors out ``z⁽ⁱ⁾``: the row of ``model.scales[0]`` says 1."""
     header = ["scale", "step", "in", "out", "mask", "params", "kMACs"]
-    return Table(header, [[r.scale, r.name, r.in_shape, r.out_shape, r.mask, r.params,
-                           round(r.macs / 1000)] for r in rows])
+    return Table(header, [[None if r.scale is None else r.scale + 1, r.name, r.in_shape,
+                           r.out_shape, r.mask, r.params, round(r.macs / 1000)]
+                          for r in rows])

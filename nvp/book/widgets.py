@@ -155,7 +155,7 @@ def frames_slider(
     return widgets.VBox([row, images])
 
 
-def _static_values(control: widgets.ValueWidget, most: int = 21) -> list[Any]:
+def _static_values(control: widgets.ValueWidget, most: int = 11) -> list[Any]:
     """The values a precomputed version of ``control`` steps through (at most ``most``)."""
     options = getattr(control, "options", None)
     if options is not None:
@@ -207,7 +207,7 @@ def live_figure(draw: Callable[..., Figure | None], static: str = "frames",
     It needs a kernel (Colab, Jupyter). When the book is built (``NVP_STATIC_HTML=1``, set by the
     ``nvp_onnx`` Sphinx extension) there is none, and sliders that move nothing would mislead:
     ``static="frames"`` (default) then precomputes frames along the first control, the others held
-    at their values (a :func:`frames_slider`, at most 21 frames); ``static="note"`` shows one line
+    at their values (a :func:`frames_slider`, at most 11 frames); ``static="note"`` shows one line
     instead, where the page has a browser version of the same experiment.
 
     Every control needs a non-empty ``description`` saying what it changes (``ValueError``

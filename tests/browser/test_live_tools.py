@@ -116,10 +116,11 @@ def test_drawn_digit_is_scored_like_nvp(playground: Any, model: nvp.RealNVP) -> 
     assert abs(now["result"]["bpd"] - expected) <= 1e-3
     assert abs(printed - blank["result"]["bpd"]) > 0.05  # the strokes changed the score
     assert now["pictures"] != blank["pictures"]
-    assert re.search(r"\d+% of the 500 test digits score at most this", now["text"])
-    # a test digit loaded from its button scores what the histogram holds for it
     config = tab.evaluate("() => JSON.parse(document.querySelector("
                           "'.nvp-live[data-tool=draw]').dataset.config)")
+    shown = len(config["scores"])  # the digits of the histogram
+    assert re.search(rf"\d+% of the {shown} test digits score at most this", now["text"])
+    # a test digit loaded from its button scores what the histogram holds for it
     root.locator("button.nvp-digit").nth(2).click()
     digit = wait_result(tab, "draw", f"r.pixels.every((v, i) => "
                         f"Math.abs(255 * v - {config['digits'][2]}[i]) < 0.01)")
@@ -158,8 +159,8 @@ def test_resampled_scale_keeps_the_other(playground: Any, model: nvp.RealNVP) ->
     now = wait_result(tab, "resample", "r.scale === 0")
     z = torch.tensor(now["result"]["z"]).view(7, 1, 28, 28)
     kept = torch.tensor(scale_map(2)).view(1, 1, 28, 28) == 1
-    assert torch.equal(z[:, kept[0]], z[:1, kept[0]].expand(7, -1))  # scale 1 kept
-    assert (z[1:, ~kept[0]] - z[:1, ~kept[0]]).abs().max() > 0.1  # scale 0 redrawn
+    assert torch.equal(z[:, kept[0]], z[:1, kept[0]].expand(7, -1))  # the coarse scale (2) kept
+    assert (z[1:, ~kept[0]] - z[:1, ~kept[0]]).abs().max() > 0.1  # the fine scale (1) redrawn
     with torch.no_grad():
         x, _ = model(z, reverse=True)
     shown = torch.tensor(now["result"]["x"]).view(7, 1, 28, 28)
