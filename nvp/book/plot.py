@@ -283,17 +283,18 @@ def plot_latent_scales(
 ) -> Figure:
     """Map ``(C, H, W)`` (or ``(H, W)``) of integers: the scale each entry of ``z`` comes from.
 
-    ``names``: the legend's name for each value ``k`` (default ``"scale k"``), followed by how
-    many entries have it. Each entry is a square of a whole number of pixels (about ``size``
-    inches per channel at the figure's dpi): a checkerboard drawn at a fractional zoom would
-    show moiré, its squares alternately one pixel wider and narrower.
+    ``names``: the legend's name for each value ``k`` (default ``"scale k+1"``: scales count
+    from 1, as in the paper), followed by how many entries have it. Each entry is a square of a
+    whole number of pixels (about ``size`` inches per channel at the figure's dpi): a
+    checkerboard drawn at a fractional zoom would show moiré, its squares alternately one pixel
+    wider and narrower.
     """
     a = _chw(levels).astype(int)  # (C, H, W)
     c, h, w = a.shape
     n = int(a.max()) + 1
     cmap = mcolors.ListedColormap(SCALE_COLORS[:n] if n <= len(SCALE_COLORS) else
                           plt.get_cmap("tab10").colors[:n])
-    names = [f"scale {k}" for k in range(n)] if names is None else list(names)
+    names = [f"scale {k + 1}" for k in range(n)] if names is None else list(names)
     dpi = plt.rcParams["figure.dpi"]
     # the layout in whole pixels: panels, gaps, room for titles above and the legend right
     gap, pad, legend = round(0.25 * dpi), round(0.05 * dpi), round(2.4 * dpi)
